@@ -1,0 +1,3 @@
+//! `peekr serve`: the OTLP/gRPC receiver and gateway, the store, and the query side.
+
+pub mod record;

@@ -1,0 +1,4 @@
+//! Price catalog tests: coverage, accuracy against provider list prices, model matching,
+//! loaders for public data files, diagnostics, and the cross-check against those files.
+
+mod catalog;

@@ -1,6 +1,17 @@
 //! Peekr: cost per query for LLM agents, OpenTelemetry-native.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod pricing;
+pub mod semconv;
+pub mod usage;
+
 #[cfg(feature = "server")]
 #[cfg_attr(docsrs, doc(cfg(feature = "server")))]
 pub mod server;
+
+pub mod enrich;
+pub mod processor;
+pub mod rollup;
+
+pub use pricing::{ModelPrice, PricingError, PricingTable};
+pub use processor::{CostExporter, CostProcessor, CostProcessorBuilder};

@@ -10,8 +10,13 @@ pub mod usage;
 pub mod server;
 
 pub mod enrich;
+#[cfg(feature = "otlp")]
+#[cfg_attr(docsrs, doc(cfg(feature = "otlp")))]
+pub mod exporter;
 pub mod processor;
 pub mod rollup;
 
 pub use pricing::{ModelPrice, PricingError, PricingTable};
 pub use processor::{CostExporter, CostProcessor, CostProcessorBuilder};
+#[cfg(feature = "otlp")]
+pub use exporter::{instrument, Instrument, InstrumentBuilder, InstrumentError, InstrumentGuard};

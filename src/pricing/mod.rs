@@ -477,3 +477,123 @@ fn parse_toml(text: &str, origin: &str) -> Result<RawCatalog, PricingError> {
 
 mod builtin;
 pub mod external;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_catalog_loads_without_diagnostics() {
+        for (name, text) in builtin::BUILTIN_FILES {
+            if let Err(e) = PricingTable::from_toml_str(text, name) {
+                panic!("{e}");
+            }
+        }
+        assert!(PricingTable::builtin().models().len() >= 400);
+    }
+
+    fn usage(input: u64, output: u64) -> Usage {
+        Usage { input, output, ..Usage::default() }
+    }
+
+    fn table() -> PricingTable {
+        PricingTable::from_toml_str(
+            r#"
+            [[model]]
+            id = "m"
+            provider = "p"
+            data_zone_multiplier = 1.1
+            [[model.price]]
+            input = 2
+            output = 8
+            cache_read = 0.5
+            cache_write = 2.5
+            cache_write_1h = 4
+            [[model.price.tier]]
+            above = 10000000
+            input = 4
+            output = 16
+            [model.price.batch]
+            multiplier = 0.5
+            [model.price.flex]
+            input = 1
+            [[model.price]]
+            from = "2025-06-10"
+            input = 1
+            output = 4
+            "#,
+            "t.toml",
+        )
+        .unwrap()
+    }
+
+    fn req<'a>(model: &'a str, u: &'a Usage, at: &str) -> PriceRequest<'a> {
+        PriceRequest { at: table::parse_date(at).unwrap(), ..PriceRequest::new(model, u) }
+    }
+
+    #[test]
+    fn components_sum_to_total_and_parts_use_their_rates() {
+        let t = table();
+        let u = Usage { input: 1000, output: 100, cache_read: 200, cache_write: 300, cache_write_1h: 100, reasoning: 50, ..Usage::default() };
+        let p = t.price(&req("m", &u, "2025-01-01")).unwrap();
+        // 500 text in × $2/M = 0.001; 200 × 0.5 = 0.0001; 200 × 2.5 + 100 × 4 = 0.0009; 100 out × 8 = 0.0008
+        assert_eq!(p.cost.input, Nanos(1_000_000));
+        assert_eq!(p.cost.cache_read, Nanos(100_000));
+        assert_eq!(p.cost.cache_write, Nanos(900_000));
+        assert_eq!(p.cost.output, Nanos(800_000));
+        assert_eq!(p.cost.total(), Nanos(2_800_000));
+    }
+
+    #[test]
+    fn tiers_are_cliffs_above_the_threshold() {
+        let t = table();
+        let at = usage(10_000_000, 0);
+        let above = usage(10_000_001, 0);
+        assert_eq!(t.price(&req("m", &at, "2025-01-01")).unwrap().cost.total(), Nanos(20_000_000_000));
+        assert_eq!(t.price(&req("m", &above, "2025-01-01")).unwrap().cost.total(), Nanos(40_000_004_000));
+    }
+
+    #[test]
+    fn history_prices_a_span_at_its_own_time() {
+        let t = table();
+        let u = usage(1_000_000, 0);
+        assert_eq!(t.price(&req("m", &u, "2025-06-09T23:59:59Z")).unwrap().cost.total(), Nanos(2_000_000_000));
+        assert_eq!(t.price(&req("m", &u, "2025-06-10")).unwrap().cost.total(), Nanos(1_000_000_000));
+    }
+
+    #[test]
+    fn variants_and_data_zone_apply() {
+        let t = table();
+        let u = usage(1_000_000, 1_000_000);
+        let mut r = req("m", &u, "2025-01-01");
+        r.batch = true;
+        assert_eq!(t.price(&r).unwrap().cost.total(), Nanos(5_000_000_000));
+        r.batch = false;
+        r.service_tier = ServiceTier::Flex;
+        assert_eq!(t.price(&r).unwrap().cost.total(), Nanos(9_000_000_000));
+        let r = req("azure/eu/m", &u, "2025-01-01");
+        assert_eq!(t.price(&r).unwrap().cost.total(), Nanos(11_000_000_000));
+    }
+
+    #[test]
+    fn unknown_models_and_bad_usage_are_errors_not_zero() {
+        let t = table();
+        let u = usage(10, 10);
+        assert_eq!(t.price(&req("nope", &u, "2025-01-01")), Err(PriceError::UnknownModel { model: "nope".into() }));
+        let bad = Usage { input: 10, cache_read: 11, ..Usage::default() };
+        assert!(matches!(t.price(&req("m", &bad, "2025-01-01")), Err(PriceError::InvalidUsage(_))));
+    }
+
+    #[test]
+    fn strict_loading_names_the_file_and_line() {
+        let err = PricingTable::from_toml_str("[[model]]\nid = \"x\"\nprovider = \"p\"\n[[model.price]]\ninput = -1\noutput = 1\n", "f.toml").unwrap_err();
+        assert_eq!(err.to_string(), "f.toml:2: model `x`: price `-1` is negative");
+        let err = PricingTable::from_toml_str("[[model]]\nid = \"x\"\nprovider = \"p\"\n[[model.price]]\ninput = 1\n", "f.toml").unwrap_err();
+        assert_eq!(err.to_string(), "f.toml:2: model `x`: price needs both `input` and `output`");
+        let err = PricingTable::from_toml_str("[[model]]\nid = \"x\"\nprovider = \"p\"\n[[model.price]]\ninput = 1\noutput = 1\nouptut = 2\n", "f.toml").unwrap_err();
+        assert_eq!(err.to_string(), "f.toml:2: model `x`: unknown key `ouptut` in price");
+        let (t, diags) = PricingTable::from_toml_str_lossy("[[model]]\nid = \"x\"\nprovider = \"p\"\n[[model.price]]\ninput = 1\n\n[[model]]\nid = \"y\"\nprovider = \"p\"\n[[model.price]]\ninput = 1\noutput = 2\n", "f.toml");
+        assert_eq!(t.models().len(), 1);
+        assert_eq!(diags.len(), 1);
+    }
+}

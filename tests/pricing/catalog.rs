@@ -42,7 +42,11 @@ fn builtin_table_has_no_diagnostics_and_matches_the_files() {
         assert!(diags.is_empty(), "{name}: {diags:?}");
         total += table.models().len();
     }
-    assert_eq!(PricingTable::builtin().models().len(), total, "a data file is missing from BUILTIN_FILES");
+    assert_eq!(
+        PricingTable::builtin().models().len(),
+        total,
+        "a data file is missing from BUILTIN_FILES"
+    );
 }
 
 #[test]
@@ -54,12 +58,30 @@ fn coverage_counts_hold() {
     }
     let total: usize = per_provider.values().sum();
     assert!(total >= 400, "{total} models: {per_provider:?}");
-    assert!(per_provider.len() >= 12, "{} providers: {per_provider:?}", per_provider.len());
+    assert!(
+        per_provider.len() >= 12,
+        "{} providers: {per_provider:?}",
+        per_provider.len()
+    );
     for p in [
-        "openai", "anthropic", "google", "google-vertex", "aws-bedrock", "azure", "mistral", "cohere",
-        "deepseek", "xai", "groq", "together", "fireworks",
+        "openai",
+        "anthropic",
+        "google",
+        "google-vertex",
+        "aws-bedrock",
+        "azure",
+        "mistral",
+        "cohere",
+        "deepseek",
+        "xai",
+        "groq",
+        "together",
+        "fireworks",
     ] {
-        assert!(per_provider.get(p).copied().unwrap_or(0) >= 5, "provider {p}: {per_provider:?}");
+        assert!(
+            per_provider.get(p).copied().unwrap_or(0) >= 5,
+            "provider {p}: {per_provider:?}"
+        );
     }
 }
 
@@ -67,7 +89,12 @@ fn coverage_counts_hold() {
 fn every_entry_has_source_and_checked_date() {
     for m in PricingTable::builtin().models() {
         let source = m.source.as_deref().unwrap_or("");
-        assert!(source.starts_with("https://"), "{} ({}) has no source URL", m.id, m.provider);
+        assert!(
+            source.starts_with("https://"),
+            "{} ({}) has no source URL",
+            m.id,
+            m.provider
+        );
         let checked = m.checked.as_deref().unwrap_or("");
         assert!(
             checked.len() == 10 && checked.starts_with("20"),

@@ -1,4 +1,5 @@
 //! Price catalog tests: coverage, accuracy against provider list prices, model matching,
 //! loaders for public data files, diagnostics, and the cross-check against those files.
 
+mod accuracy;
 mod catalog;

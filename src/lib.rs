@@ -1,6 +1,8 @@
 //! Peekr: cost per query for LLM agents, OpenTelemetry-native.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod alerts;
+pub mod metrics;
 pub mod pricing;
 pub mod semconv;
 pub mod usage;

@@ -3,3 +3,5 @@
 
 mod accuracy;
 mod catalog;
+mod loaders;
+mod matching;

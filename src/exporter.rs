@@ -30,6 +30,8 @@ use crate::processor::{CostProcessor, SpanObserver};
 
 /// Environment variable holding the Peekr receiver API key.
 pub const PEEKR_API_KEY_ENV: &str = "PEEKR_API_KEY";
+/// Environment variable: `true` (or `1`) exports cost and token metrics over OTLP.
+pub const PEEKR_METRICS_ENV: &str = "PEEKR_METRICS";
 
 /// Errors from [`InstrumentBuilder::install`].
 #[derive(Debug, thiserror::Error)]
@@ -64,12 +66,17 @@ pub struct InstrumentBuilder {
     dialects: Option<Dialects>,
     observers: Vec<Arc<dyn SpanObserver>>,
     global: Option<bool>,
+    alerts: Vec<crate::alerts::CostSpike>,
+    alert_sinks: Vec<Arc<dyn crate::alerts::AlertSink>>,
+    metrics: Option<bool>,
 }
 
 /// Keeps the pipeline alive; flushes and shuts it down when dropped.
 #[derive(Debug)]
 pub struct InstrumentGuard {
     provider: SdkTracerProvider,
+    meter_provider: Option<opentelemetry_sdk::metrics::SdkMeterProvider>,
+    alerts: Vec<Arc<crate::alerts::AlertObserver>>,
     // A runtime owned by the guard when the caller had none; dropped after the provider.
     _runtime: Option<tokio::runtime::Runtime>,
 }
@@ -79,6 +86,19 @@ impl InstrumentGuard {
     #[must_use]
     pub fn provider(&self) -> &SdkTracerProvider {
         &self.provider
+    }
+
+    /// The meter provider exporting Peekr's metrics, when
+    /// [`with_metrics`](InstrumentBuilder::with_metrics) is on.
+    #[must_use]
+    pub fn meter_provider(&self) -> Option<&opentelemetry_sdk::metrics::SdkMeterProvider> {
+        self.meter_provider.as_ref()
+    }
+
+    /// The alert observers, one per [`with_alert`](InstrumentBuilder::with_alert) rule.
+    #[must_use]
+    pub fn alerts(&self) -> &[Arc<crate::alerts::AlertObserver>] {
+        &self.alerts
     }
 
     /// Flushes every finished span now.
@@ -95,6 +115,12 @@ impl Drop for InstrumentGuard {
     fn drop(&mut self) {
         if let Err(error) = self.provider.shutdown() {
             tracing::warn!(name: "Instrument.ShutdownFailed", %error, "spans may not have been exported");
+        }
+        // After the tracer provider, so metrics recorded by the last spans are exported too.
+        if let Some(meters) = &self.meter_provider
+            && let Err(error) = meters.shutdown()
+        {
+            tracing::warn!(name: "Instrument.MetricsShutdownFailed", %error, "metrics may not have been exported");
         }
     }
 }
@@ -193,6 +219,38 @@ impl InstrumentBuilder {
         self
     }
 
+    /// Evaluates a [`CostSpike`](crate::alerts::CostSpike) rule on every local root span, off
+    /// the span path (see [`crate::alerts`]). Repeatable, one rule per call; alerts go to the
+    /// sinks of [`with_alert_sink`](Self::with_alert_sink), else to a `tracing` warning.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let _guard = peekr::Instrument::builder().with_alert(peekr::alerts::CostSpike::new(2.0)).install()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn with_alert(mut self, rule: crate::alerts::CostSpike) -> Self {
+        self.alerts.push(rule);
+        self
+    }
+
+    /// Adds a sink for the alerts of every [`with_alert`](Self::with_alert) rule. Without one,
+    /// alerts go to [`TracingSink`](crate::alerts::TracingSink).
+    pub fn with_alert_sink(mut self, sink: Arc<dyn crate::alerts::AlertSink>) -> Self {
+        self.alert_sinks.push(sink);
+        self
+    }
+
+    /// Exports Peekr's cost and token metrics (see [`crate::metrics`]) over OTLP/gRPC with the
+    /// same endpoint, headers, API key, compression and timeout as the traces, every 60 s
+    /// (`OTEL_METRIC_EXPORT_INTERVAL`). Off by default.
+    ///
+    /// Corresponding environment variable: `PEEKR_METRICS` (`true`/`1`). Programmatically
+    /// setting this will override any value set via the environment variable.
+    pub fn with_metrics(mut self, on: bool) -> Self {
+        self.metrics = Some(on);
+        self
+    }
+
     /// Whether to install the provider as the global tracer provider (default `true`).
     pub fn with_global(mut self, global: bool) -> Self {
         self.global = Some(global);
@@ -235,6 +293,24 @@ impl InstrumentBuilder {
             let value = value.parse().map_err(|_| InstrumentError::Header(name.clone()))?;
             metadata.insert(key, value);
         }
+        let metrics_on = self.metrics.unwrap_or_else(|| {
+            std::env::var(PEEKR_METRICS_ENV).is_ok_and(|v| matches!(v.trim(), "1" | "true" | "TRUE" | "True"))
+        });
+        let metric_exporter = if metrics_on {
+            let mut m = opentelemetry_otlp::MetricExporter::builder().with_tonic().with_metadata(metadata.clone());
+            if let Some(endpoint) = &self.endpoint {
+                m = m.with_endpoint(endpoint.clone());
+            }
+            if let Some(c) = self.compression {
+                m = m.with_compression(c);
+            }
+            if let Some(t) = self.timeout {
+                m = m.with_timeout(t);
+            }
+            Some(m.build().map_err(InstrumentError::Exporter)?)
+        } else {
+            None
+        };
         let mut exporter = opentelemetry_otlp::SpanExporter::builder().with_tonic().with_metadata(metadata);
         if let Some(endpoint) = &self.endpoint {
             exporter = exporter.with_endpoint(endpoint.clone());
@@ -266,15 +342,45 @@ impl InstrumentBuilder {
         for o in &self.observers {
             processor = processor.with_observer(o.clone());
         }
+        let mut alerts = Vec::new();
+        for rule in &self.alerts {
+            let mut observer = crate::alerts::AlertObserver::builder(rule.clone());
+            for sink in &self.alert_sinks {
+                observer = observer.with_sink(sink.clone());
+            }
+            let observer = Arc::new(observer.build());
+            processor = processor.with_observer(observer.clone());
+            alerts.push(observer);
+        }
+        let mut meter_provider = None;
+        if let Some(exporter) = metric_exporter {
+            let meters = opentelemetry_sdk::metrics::SdkMeterProvider::builder()
+                .with_resource(resource.clone())
+                .with_periodic_exporter(exporter)
+                .build();
+            let scope = opentelemetry::InstrumentationScope::builder("peekr")
+                .with_version(env!("CARGO_PKG_VERSION"))
+                .build();
+            let meter = opentelemetry::metrics::MeterProvider::meter_with_scope(&meters, scope);
+            let mut metrics = crate::metrics::CostMetrics::builder(&meter);
+            for a in &alerts {
+                metrics = metrics.with_alert_drops(a.dropped_counter());
+            }
+            processor = processor.with_observer(Arc::new(metrics.build()));
+            meter_provider = Some(meters);
+        }
         let provider = SdkTracerProvider::builder()
             .with_resource(resource)
             .with_span_processor(processor.build())
             .build();
         if self.global.unwrap_or(true) {
             opentelemetry::global::set_tracer_provider(provider.clone());
+            if let Some(meters) = &meter_provider {
+                opentelemetry::global::set_meter_provider(meters.clone());
+            }
         }
         drop(_entered);
-        Ok(InstrumentGuard { provider, _runtime: runtime })
+        Ok(InstrumentGuard { provider, meter_provider, alerts, _runtime: runtime })
     }
 }
 

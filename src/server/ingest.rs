@@ -1,0 +1,216 @@
+//! Ingest: OTLP protobuf spans → the shared enrichment core → [`SpanRecord`]s to store, with the
+//! enriched spans kept for forwarding.
+//!
+//! Nothing here knows about SQLite or gRPC: the gRPC handler calls [`Ingestor::process`], hands
+//! the records to a [`Store`](super::store::Store) and the enriched request to the forwarder.
+
+use std::sync::Arc;
+
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::common::v1::any_value::Value as PValue;
+use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue as PKeyValue};
+use opentelemetry_proto::tonic::trace::v1::Span as PSpan;
+
+use crate::enrich::{is_written_key, CostStatus, Dialects, Enricher, OutValue};
+use crate::semconv as sc;
+use crate::usage::{extract, AttrValue, Attributes, IdentityKeys};
+
+use super::record::SpanRecord;
+
+/// OTLP protobuf attributes, read through the same abstraction as SDK attributes.
+impl Attributes for [PKeyValue] {
+    fn for_each_attr<'s, F: FnMut(&'s str, AttrValue<'s>)>(&'s self, mut f: F) {
+        for kv in self {
+            let value = match kv.value.as_ref().and_then(|v| v.value.as_ref()) {
+                Some(PValue::StringValue(s)) => AttrValue::Str(s),
+                Some(PValue::IntValue(i)) => AttrValue::I64(*i),
+                Some(PValue::DoubleValue(d)) => AttrValue::F64(*d),
+                Some(PValue::BoolValue(b)) => AttrValue::Bool(*b),
+                _ => AttrValue::Other,
+            };
+            f(&kv.key, value);
+        }
+    }
+}
+
+/// The outcome of processing one export request.
+#[derive(Debug, Default)]
+pub struct Processed {
+    /// Rows to store.
+    pub records: Vec<SpanRecord>,
+    /// Spans rejected (bad ids), reported as OTLP `partial_success`.
+    pub rejected: i64,
+    /// Why the first rejected span was rejected.
+    pub reason: Option<String>,
+    /// Spans Peekr priced, by status.
+    pub priced: u64,
+    /// LLM spans that could not be priced.
+    pub unpriced: u64,
+}
+
+/// Enriches incoming spans with the same core as `CostProcessor`.
+#[derive(Debug, Clone)]
+pub struct Ingestor {
+    enricher: Arc<Enricher>,
+    identity: IdentityKeys,
+    dialects: Dialects,
+}
+
+fn str_value(s: impl Into<String>) -> Option<AnyValue> {
+    Some(AnyValue { value: Some(PValue::StringValue(s.into())) })
+}
+
+fn out_to_proto(v: OutValue) -> Option<AnyValue> {
+    let value = match v {
+        OutValue::F64(d) => PValue::DoubleValue(d),
+        OutValue::I64(i) => PValue::IntValue(i),
+        OutValue::Static(s) => PValue::StringValue(s.to_owned()),
+        OutValue::Shared(s) => PValue::StringValue(s.to_string()),
+    };
+    Some(AnyValue { value: Some(value) })
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+/// Converts an attribute value to JSON for the `attributes` column.
+fn to_json(v: Option<&AnyValue>) -> serde_json::Value {
+    use serde_json::Value as J;
+    match v.and_then(|v| v.value.as_ref()) {
+        Some(PValue::StringValue(s)) => J::String(s.clone()),
+        Some(PValue::BoolValue(b)) => J::Bool(*b),
+        Some(PValue::IntValue(i)) => J::from(*i),
+        Some(PValue::DoubleValue(d)) => serde_json::Number::from_f64(*d).map_or(J::Null, J::Number),
+        Some(PValue::ArrayValue(a)) => J::Array(a.values.iter().map(|v| to_json(Some(v))).collect()),
+        Some(PValue::KvlistValue(kv)) => J::Object(kv.values.iter().map(|kv| (kv.key.clone(), to_json(kv.value.as_ref()))).collect()),
+        Some(PValue::BytesValue(b)) => J::String(hex(b)),
+        // Dictionary-encoded strings (profiles) never appear on trace spans.
+        Some(PValue::StringValueStrindex(_)) | None => J::Null,
+    }
+}
+
+fn saturating_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+impl Ingestor {
+    /// An ingestor pricing with `enricher`.
+    #[must_use]
+    pub fn new(enricher: Arc<Enricher>, identity: IdentityKeys, dialects: Dialects) -> Self {
+        Ingestor { enricher, identity, dialects }
+    }
+
+    /// The enricher (for hot reload).
+    #[must_use]
+    pub fn enricher(&self) -> &Arc<Enricher> {
+        &self.enricher
+    }
+
+    /// Enriches every span of `request` in place and returns the rows to store. Spans with
+    /// invalid trace or span ids are removed from the request and counted as rejected.
+    pub fn process(&self, request: &mut ExportTraceServiceRequest) -> Processed {
+        let mut out = Processed::default();
+        for rs in &mut request.resource_spans {
+            let resource_attrs: &[PKeyValue] = rs.resource.as_ref().map_or(&[], |r| &r.attributes);
+            let service = resource_attrs
+                .iter()
+                .find(|kv| kv.key == sc::SERVICE_NAME)
+                .and_then(|kv| match kv.value.as_ref().and_then(|v| v.value.as_ref()) {
+                    Some(PValue::StringValue(s)) => Some(s.clone()),
+                    _ => None,
+                })
+                .unwrap_or_default();
+            let resource_facts = extract(resource_attrs, &self.identity);
+            let resource_tenant = resource_facts.tenant.map(str::to_owned);
+            let resource_session = resource_facts.session.map(str::to_owned);
+            for ss in &mut rs.scope_spans {
+                let before = ss.spans.len();
+                ss.spans.retain(|s| {
+                    s.trace_id.len() == 16 && s.span_id.len() == 8 && (s.parent_span_id.is_empty() || s.parent_span_id.len() == 8)
+                });
+                let dropped = before - ss.spans.len();
+                if dropped > 0 {
+                    out.rejected += i64::try_from(dropped).unwrap_or(i64::MAX);
+                    out.reason.get_or_insert_with(|| {
+                        "span with an invalid trace_id (16 bytes), span_id (8 bytes) or parent_span_id".to_owned()
+                    });
+                }
+                for span in &mut ss.spans {
+                    let record = self.enrich_span(span, &service, resource_tenant.as_deref(), resource_session.as_deref(), &mut out);
+                    out.records.push(record);
+                }
+            }
+        }
+        out
+    }
+
+    fn enrich_span(
+        &self,
+        span: &mut PSpan,
+        service: &str,
+        resource_tenant: Option<&str>,
+        resource_session: Option<&str>,
+        out: &mut Processed,
+    ) -> SpanRecord {
+        let end_secs = i64::try_from(span.end_time_unix_nano / 1_000_000_000).unwrap_or(i64::MAX);
+        let (enrichment, mut record) = {
+            let facts = extract(&span.attributes[..], &self.identity);
+            let enrichment = self.enricher.enrich(&facts, &span.name, end_secs);
+            let record = SpanRecord {
+                trace_id: hex(&span.trace_id),
+                span_id: hex(&span.span_id),
+                parent_span_id: (!span.parent_span_id.is_empty()).then(|| hex(&span.parent_span_id)),
+                name: span.name.clone(),
+                service: service.to_owned(),
+                start_time_ns: i64::try_from(span.start_time_unix_nano).unwrap_or(i64::MAX),
+                end_time_ns: i64::try_from(span.end_time_unix_nano).unwrap_or(i64::MAX),
+                status_code: span.status.as_ref().map_or(0, |s| s.code),
+                operation: facts.operation.map(str::to_owned),
+                provider: facts.provider.map(str::to_owned),
+                model: facts.model().map(str::to_owned),
+                tokens_input: saturating_i64(facts.usage.input),
+                tokens_output: saturating_i64(facts.usage.output),
+                cache_read_tokens: saturating_i64(facts.usage.cache_read),
+                cache_write_tokens: saturating_i64(facts.usage.cache_write),
+                reasoning_tokens: saturating_i64(facts.usage.reasoning),
+                cost_nanos: None,
+                cost_status: None,
+                session_id: facts.session.or(resource_session).map(str::to_owned),
+                tenant_id: facts.tenant.or(resource_tenant).map(str::to_owned),
+                attributes: String::new(),
+            };
+            (enrichment, record)
+        };
+        if let Some(e) = &enrichment {
+            record.cost_nanos = e.total.map(|n| n.0);
+            record.cost_status = Some(e.status.as_str().to_owned());
+            if record.operation.is_none() {
+                record.operation = Some("chat".to_owned());
+            }
+            match e.status {
+                CostStatus::Priced | CostStatus::Provided => out.priced += 1,
+                _ => out.unpriced += 1,
+            }
+            let replacing_cost = e.status == CostStatus::Priced;
+            span.attributes.retain(|kv| !(is_written_key(&kv.key) || (replacing_cost && kv.key == sc::GEN_AI_USAGE_COST)));
+            e.attributes(self.dialects, |k, v| {
+                span.attributes.push(PKeyValue { key: k.to_owned(), value: out_to_proto(v), ..PKeyValue::default() });
+            });
+        }
+        if record.tenant_id.is_some() && !span.attributes.iter().any(|kv| self.identity.tenant.contains(&kv.key)) {
+            // A tenant set on the resource only: make it visible on the stored span too.
+            if let (Some(key), Some(t)) = (self.identity.tenant.first(), &record.tenant_id) {
+                span.attributes.push(PKeyValue { key: key.clone(), value: str_value(t.clone()), ..PKeyValue::default() });
+            }
+        }
+        let json: serde_json::Map<String, serde_json::Value> =
+            span.attributes.iter().map(|kv| (kv.key.clone(), to_json(kv.value.as_ref()))).collect();
+        record.attributes = serde_json::Value::Object(json).to_string();
+        record
+    }
+}

@@ -56,6 +56,7 @@
 //! Money is integer nano-USD (`i64`) everywhere; `cost_usd` in `spans` is a REAL copy for people
 //! writing SQL by hand, never summed by Peekr.
 
+mod dashboard_queries;
 mod query;
 mod schema;
 mod sql;
@@ -77,7 +78,10 @@ use tokio::sync::oneshot;
 
 use super::record::SpanRecord;
 
-pub use sql::{run_readonly_sql, SqlError, SqlOutput};
+pub use dashboard_queries::{
+    FilterValues, MAX_FILTER_VALUES, ModelCallStats, RetryStats, SessionTurn, SpanFilter, SpanGroup,
+};
+pub use sql::{SqlError, SqlOutput, run_readonly_sql};
 
 /// Default data directory of `peekr serve`.
 pub const DATA_DIR_DEFAULT: &str = "peekr-data";
@@ -143,7 +147,9 @@ pub enum StoreError {
         mode: String,
     },
     /// The database was written by a newer Peekr; this one does not know its schema.
-    #[error("database schema version {found} is newer than this peekr supports ({supported}); upgrade peekr")]
+    #[error(
+        "database schema version {found} is newer than this peekr supports ({supported}); upgrade peekr"
+    )]
     SchemaTooNew {
         /// Version found in the file.
         found: i64,
@@ -524,6 +530,71 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes data older than `days` UTC days: everything before `today - (days - 1)`, so
     /// `days = 30` keeps exactly what a 30-day report shows. Applies to every project.
     fn delete_older_than(&self, days: u32) -> Result<RetentionReport, StoreError>;
+
+    // ----- filtered reads for the Costs page and query API (issue 5) -----
+    //
+    // The unfiltered views above read the rollups. These read `traces` and `spans`, so they
+    // accept a [`SpanFilter`] and group by columns the rollups do not keep. Filter semantics
+    // are in `store/dashboard_queries.rs`: tenant narrows queries and spans; model, service
+    // and operation narrow only the spans whose cost counts.
+
+    /// [`Store::cost_per_query`] with `filter` applied, every day of `window`, oldest first.
+    fn cost_per_query_filtered(
+        &self,
+        project: &str,
+        window: Window,
+        filter: &SpanFilter,
+    ) -> Result<Vec<DayCost>, StoreError>;
+
+    /// Cost, calls, tokens and errors of the spans matching `filter` that ended in `window`,
+    /// grouped `by` any [`SpanGroup`] (including service and span name), most expensive first.
+    fn span_breakdown(
+        &self,
+        project: &str,
+        window: Window,
+        filter: &SpanFilter,
+        by: SpanGroup,
+    ) -> Result<Vec<BreakdownRow>, StoreError>;
+
+    /// [`Store::top_traces`] restricted to queries of the filter's tenant that contain a span
+    /// matching its model, service and operation.
+    fn top_traces_filtered(
+        &self,
+        project: &str,
+        window: Window,
+        filter: &SpanFilter,
+        limit: usize,
+    ) -> Result<Vec<TraceSummary>, StoreError>;
+
+    /// Queries that carry a session id, ordered by session then start time (at most `limit`
+    /// rows): the turns of each conversation.
+    fn session_turns(
+        &self,
+        project: &str,
+        window: Window,
+        filter: &SpanFilter,
+        limit: usize,
+    ) -> Result<Vec<SessionTurn>, StoreError>;
+
+    /// LLM calls per (operation, model), with evaluation scores where spans carry
+    /// `gen_ai.evaluation.score.value`.
+    fn model_calls(
+        &self,
+        project: &str,
+        window: Window,
+        filter: &SpanFilter,
+    ) -> Result<Vec<ModelCallStats>, StoreError>;
+
+    /// Failed LLM calls, their cost, and which of them were retried.
+    fn retry_stats(
+        &self,
+        project: &str,
+        window: Window,
+        filter: &SpanFilter,
+    ) -> Result<RetryStats, StoreError>;
+
+    /// Distinct tenants, models, services and operations in `window` (for filter menus).
+    fn filter_values(&self, project: &str, window: Window) -> Result<FilterValues, StoreError>;
 }
 
 impl Totals {
@@ -840,6 +911,69 @@ impl Store for SqliteStore {
         let days = days.max(1);
         let today = today_utc();
         self.control(|reply| writer::Msg::Retain { days, today, reply })
+    }
+
+    fn cost_per_query_filtered(
+        &self,
+        project: &str,
+        window: Window,
+        filter: &SpanFilter,
+    ) -> Result<Vec<DayCost>, StoreError> {
+        self.read(|conn| dashboard_queries::cost_per_query_filtered(conn, project, window, filter))
+    }
+
+    fn span_breakdown(
+        &self,
+        project: &str,
+        window: Window,
+        filter: &SpanFilter,
+        by: SpanGroup,
+    ) -> Result<Vec<BreakdownRow>, StoreError> {
+        self.read(|conn| dashboard_queries::span_breakdown(conn, project, window, filter, by))
+    }
+
+    fn top_traces_filtered(
+        &self,
+        project: &str,
+        window: Window,
+        filter: &SpanFilter,
+        limit: usize,
+    ) -> Result<Vec<TraceSummary>, StoreError> {
+        self.read(|conn| {
+            dashboard_queries::top_traces_filtered(conn, project, window, filter, limit)
+        })
+    }
+
+    fn session_turns(
+        &self,
+        project: &str,
+        window: Window,
+        filter: &SpanFilter,
+        limit: usize,
+    ) -> Result<Vec<SessionTurn>, StoreError> {
+        self.read(|conn| dashboard_queries::session_turns(conn, project, window, filter, limit))
+    }
+
+    fn model_calls(
+        &self,
+        project: &str,
+        window: Window,
+        filter: &SpanFilter,
+    ) -> Result<Vec<ModelCallStats>, StoreError> {
+        self.read(|conn| dashboard_queries::model_calls(conn, project, window, filter))
+    }
+
+    fn retry_stats(
+        &self,
+        project: &str,
+        window: Window,
+        filter: &SpanFilter,
+    ) -> Result<RetryStats, StoreError> {
+        self.read(|conn| dashboard_queries::retry_stats(conn, project, window, filter))
+    }
+
+    fn filter_values(&self, project: &str, window: Window) -> Result<FilterValues, StoreError> {
+        self.read(|conn| dashboard_queries::filter_values(conn, project, window))
     }
 }
 

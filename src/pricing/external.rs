@@ -338,7 +338,9 @@ fn genai_model(pid: &str, id: &str, m: &Value) -> Result<(RawModel, usize, Vec<S
                     None | Some(Value::Null) => None,
                     Some(Value::Object(c)) => {
                         if let Some(k) = c.keys().find(|k| k.as_str() != "start_date") {
-                            return Err(format!("price constraint `{k}` (time-of-day or other) cannot be represented"));
+                            return Err(format!(
+                                "price constraint `{k}` (time-of-day or other) cannot be represented"
+                            ));
                         }
                         c.get("start_date")
                             .and_then(Value::as_str)
@@ -612,8 +614,10 @@ fn litellm_model(
     v: &Map<String, Value>,
 ) -> Result<(RawModel, Vec<String>), String> {
     let mode = v.get("mode").and_then(Value::as_str).unwrap_or("chat");
-    let mut period = RawPeriod::default();
-    period.prices = litellm_prices(v, "")?;
+    let mut period = RawPeriod {
+        prices: litellm_prices(v, "")?,
+        ..RawPeriod::default()
+    };
     if period.prices.input.is_none() {
         return Err(format!(
             "no per-token input price (mode `{mode}`, priced per image/second/character)"
@@ -629,10 +633,9 @@ fn litellm_model(
         .get("search_context_cost_per_query")
         .and_then(|s| s.get("search_context_size_medium"))
         .and_then(number_text)
+        && !is_zero(&t)
     {
-        if !is_zero(&t) {
-            period.prices.per_web_search = num(shift_decimal(&t, 0)?);
-        }
+        period.prices.per_web_search = num(shift_decimal(&t, 0)?);
     }
     let mut tiers: BTreeMap<u64, RawPrices> = BTreeMap::new();
     let mut ignored = Vec::new();
@@ -658,19 +661,18 @@ fn litellm_model(
     }
     // A 1-hour cache write above a threshold: `cache_creation_input_token_cost_above_1hr_above_200k_tokens`.
     for (k, x) in v {
-        if let Some(rest) = k.strip_prefix("cache_creation_input_token_cost_above_1hr_above_") {
-            if let (Some(n), Some(t)) = (
-                rest.strip_suffix("k_tokens")
-                    .and_then(|n| n.parse::<u64>().ok()),
-                number_text(x),
-            ) {
-                set_price(
-                    tiers.entry(n * 1000).or_default(),
-                    "cache_write_1h",
-                    shift_decimal(&t, 6)?,
-                );
-                ignored.retain(|i| i != k);
-            }
+        if let Some(rest) = k.strip_prefix("cache_creation_input_token_cost_above_1hr_above_")
+            && let Some(n) = rest
+                .strip_suffix("k_tokens")
+                .and_then(|n| n.parse::<u64>().ok())
+            && let Some(t) = number_text(x)
+        {
+            set_price(
+                tiers.entry(n * 1000).or_default(),
+                "cache_write_1h",
+                shift_decimal(&t, 6)?,
+            );
+            ignored.retain(|i| i != k);
         }
     }
     period.tier = tiers

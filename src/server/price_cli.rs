@@ -16,9 +16,9 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
-use crate::pricing::{external, ModelKind, ModelPrice, PriceError, PriceRequest, PricingTable};
+use crate::pricing::{ModelKind, ModelPrice, PriceError, PriceRequest, PricingTable, external};
 use crate::usage::{ServiceTier, Usage};
 
 /// Exit code: priced / valid.
@@ -148,10 +148,18 @@ pub struct CliOutput {
 
 impl CliOutput {
     fn out(stdout: String, code: i32) -> Self {
-        CliOutput { stdout, stderr: String::new(), code }
+        CliOutput {
+            stdout,
+            stderr: String::new(),
+            code,
+        }
     }
     fn err(stderr: String, code: i32) -> Self {
-        CliOutput { stdout: String::new(), stderr, code }
+        CliOutput {
+            stdout: String::new(),
+            stderr,
+            code,
+        }
     }
 
     /// Prints the output and returns the exit code (for the binary's `main`).
@@ -167,9 +175,9 @@ fn parse_at(text: &str) -> Result<i64, String> {
     if let Ok(ts) = text.parse::<jiff::Timestamp>() {
         return Ok(ts.as_second());
     }
-    let date: jiff::civil::Date = text
-        .parse()
-        .map_err(|_| format!("--at `{text}` is not RFC 3339 (2025-06-10T12:00:00Z) or YYYY-MM-DD"))?;
+    let date: jiff::civil::Date = text.parse().map_err(|_| {
+        format!("--at `{text}` is not RFC 3339 (2025-06-10T12:00:00Z) or YYYY-MM-DD")
+    })?;
     jiff::tz::Offset::UTC
         .to_timestamp(date.to_datetime(jiff::civil::Time::midnight()))
         .map(|ts| ts.as_second())
@@ -262,9 +270,13 @@ pub fn run_price(args: &PriceArgs, table: &PricingTable) -> CliOutput {
                 return CliOutput::out(format!("{v}\n"), EXIT_OK);
             }
             let mut s = String::new();
-            let mode = if args.batch { "batch".to_owned() } else { tier_name(service_tier).to_owned() };
+            let mode = if args.batch {
+                "batch".to_owned()
+            } else {
+                tier_name(service_tier).to_owned()
+            };
             let _ = writeln!(s, "model        {} ({})", p.model, p.provider);
-            if &*p.model != args.model.trim().to_ascii_lowercase() {
+            if *p.model != *args.model.trim().to_ascii_lowercase() {
                 let _ = writeln!(s, "requested    {}", args.model);
             }
             let _ = writeln!(s, "priced at    {} [{mode}]", rfc3339(at));
@@ -296,9 +308,17 @@ pub fn run_price(args: &PriceArgs, table: &PricingTable) -> CliOutput {
                     "error": message,
                     "usage": usage_json,
                 });
-                CliOutput { stdout: format!("{v}\n"), stderr: String::new(), code: EXIT_UNKNOWN_MODEL }
+                CliOutput {
+                    stdout: format!("{v}\n"),
+                    stderr: String::new(),
+                    code: EXIT_UNKNOWN_MODEL,
+                }
             } else {
-                CliOutput { stdout: String::new(), stderr: format!("{message}\n"), code: EXIT_UNKNOWN_MODEL }
+                CliOutput {
+                    stdout: String::new(),
+                    stderr: format!("{message}\n"),
+                    code: EXIT_UNKNOWN_MODEL,
+                }
             }
         }
         Err(PriceError::InvalidUsage(e)) => CliOutput::err(format!("error: {e}\n"), EXIT_BAD_ARGS),
@@ -328,7 +348,11 @@ fn kind_name(k: ModelKind) -> &'static str {
 }
 
 fn nanos_per_million(v: u64) -> String {
-    crate::pricing::Nanos(i64::try_from(v).unwrap_or(i64::MAX)).to_string().trim_end_matches('0').trim_end_matches('.').to_owned()
+    crate::pricing::Nanos(i64::try_from(v).unwrap_or(i64::MAX))
+        .to_string()
+        .trim_end_matches('0')
+        .trim_end_matches('.')
+        .to_owned()
 }
 
 fn model_json(m: &ModelPrice, now: i64) -> Value {
@@ -377,9 +401,12 @@ fn counts<'a>(models: impl Iterator<Item = &'a ModelPrice>) -> BTreeMap<String, 
         c.with_history += usize::from(m.periods.len() > 1);
         c.with_tiers += usize::from(m.periods.iter().any(|p| !p.tiers.is_empty()));
         c.with_cache_write += usize::from(last.is_some_and(|p| p.base.cache_write != p.base.input));
-        c.with_audio += usize::from(last.is_some_and(|p| p.base.audio_input != p.base.input || p.base.audio_output != p.base.output));
+        c.with_audio += usize::from(last.is_some_and(|p| {
+            p.base.audio_input != p.base.input || p.base.audio_output != p.base.output
+        }));
         c.with_batch += usize::from(last.is_some_and(|p| p.batch.is_some()));
-        c.with_service_tiers += usize::from(last.is_some_and(|p| p.flex.is_some() || p.priority.is_some()));
+        c.with_service_tiers +=
+            usize::from(last.is_some_and(|p| p.flex.is_some() || p.priority.is_some()));
         c.with_source += usize::from(m.source.is_some() && m.checked.is_some());
     }
     out
@@ -400,13 +427,16 @@ fn run_prices_list(args: &PricesListArgs, table: &PricingTable) -> CliOutput {
             let providers: serde_json::Map<String, Value> = per
                 .iter()
                 .map(|(p, c)| {
-                    (p.clone(), json!({
-                        "models": c.models, "embeddings": c.embeddings, "retired": c.retired,
-                        "with_history": c.with_history, "with_tiers": c.with_tiers,
-                        "with_cache_write": c.with_cache_write, "with_audio": c.with_audio,
-                        "with_batch": c.with_batch, "with_service_tiers": c.with_service_tiers,
-                        "with_source_and_checked": c.with_source,
-                    }))
+                    (
+                        p.clone(),
+                        json!({
+                            "models": c.models, "embeddings": c.embeddings, "retired": c.retired,
+                            "with_history": c.with_history, "with_tiers": c.with_tiers,
+                            "with_cache_write": c.with_cache_write, "with_audio": c.with_audio,
+                            "with_batch": c.with_batch, "with_service_tiers": c.with_service_tiers,
+                            "with_source_and_checked": c.with_source,
+                        }),
+                    )
                 })
                 .collect();
             let v = json!({ "models": total, "providers": per.len(), "by_provider": providers });
@@ -416,17 +446,38 @@ fn run_prices_list(args: &PricesListArgs, table: &PricingTable) -> CliOutput {
         let _ = writeln!(
             s,
             "{:<18} {:>6} {:>6} {:>7} {:>7} {:>6} {:>7} {:>6} {:>6} {:>8}",
-            "provider", "models", "embed", "retired", "history", "tiers", "c.write", "audio", "batch", "flex/pri"
+            "provider",
+            "models",
+            "embed",
+            "retired",
+            "history",
+            "tiers",
+            "c.write",
+            "audio",
+            "batch",
+            "flex/pri"
         );
         for (p, c) in &per {
             let _ = writeln!(
                 s,
                 "{p:<18} {:>6} {:>6} {:>7} {:>7} {:>6} {:>7} {:>6} {:>6} {:>8}",
-                c.models, c.embeddings, c.retired, c.with_history, c.with_tiers, c.with_cache_write, c.with_audio, c.with_batch, c.with_service_tiers
+                c.models,
+                c.embeddings,
+                c.retired,
+                c.with_history,
+                c.with_tiers,
+                c.with_cache_write,
+                c.with_audio,
+                c.with_batch,
+                c.with_service_tiers
             );
         }
         let sourced: usize = per.values().map(|c| c.with_source).sum();
-        let _ = writeln!(s, "total: {total} models, {} providers ({sourced} with source and checked date)", per.len());
+        let _ = writeln!(
+            s,
+            "total: {total} models, {} providers ({sourced} with source and checked date)",
+            per.len()
+        );
         return CliOutput::out(s, EXIT_OK);
     }
     if args.json {
@@ -434,7 +485,11 @@ fn run_prices_list(args: &PricesListArgs, table: &PricingTable) -> CliOutput {
         return CliOutput::out(format!("{}\n", Value::Array(v)), EXIT_OK);
     }
     let mut s = String::new();
-    let _ = writeln!(s, "{:<16} {:<48} {:>10} {:>10} {:>10}  notes", "provider", "model", "input/M", "cached/M", "output/M");
+    let _ = writeln!(
+        s,
+        "{:<16} {:<48} {:>10} {:>10} {:>10}  notes",
+        "provider", "model", "input/M", "cached/M", "output/M"
+    );
     for m in &models {
         let p = m.period_at(now);
         let mut notes = Vec::new();
@@ -478,12 +533,24 @@ fn check_table(label: &str, table: &PricingTable) -> CliOutput {
         .models()
         .iter()
         .filter(|m| m.source.is_none() || m.checked.is_none())
-        .map(|m| format!("{label}: model `{}` ({}) has no source or checked date", m.id, m.provider))
+        .map(|m| {
+            format!(
+                "{label}: model `{}` ({}) has no source or checked date",
+                m.id, m.provider
+            )
+        })
         .collect();
     if missing.is_empty() {
-        CliOutput::out(format!("{label}: ok, {total} models, {} providers\n", per.len()), EXIT_OK)
+        CliOutput::out(
+            format!("{label}: ok, {total} models, {} providers\n", per.len()),
+            EXIT_OK,
+        )
     } else {
-        CliOutput { stdout: String::new(), stderr: format!("{}\n", missing.join("\n")), code: EXIT_INVALID }
+        CliOutput {
+            stdout: String::new(),
+            stderr: format!("{}\n", missing.join("\n")),
+            code: EXIT_INVALID,
+        }
     }
 }
 
@@ -496,9 +563,16 @@ pub fn run_prices_check(path: &Path) -> CliOutput {
     let origin = path.display().to_string();
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
-        Err(e) => return CliOutput::err(format!("{origin}: cannot read price file: {e}\n"), EXIT_INVALID),
+        Err(e) => {
+            return CliOutput::err(
+                format!("{origin}: cannot read price file: {e}\n"),
+                EXIT_INVALID,
+            );
+        }
     };
-    let is_json = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"))
+    let is_json = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
         || text.trim_start().starts_with(['{', '[']);
     let mut warnings = String::new();
     let result = if !is_json {
@@ -528,7 +602,11 @@ pub fn run_prices_check(path: &Path) -> CliOutput {
                             for e in &errors {
                                 let _ = writeln!(s, "{e}");
                             }
-                            return CliOutput { stdout: String::new(), stderr: s, code: EXIT_INVALID };
+                            return CliOutput {
+                                stdout: String::new(),
+                                stderr: s,
+                                code: EXIT_INVALID,
+                            };
                         }
                     }
                 }
@@ -540,12 +618,20 @@ pub fn run_prices_check(path: &Path) -> CliOutput {
             let providers: std::collections::BTreeSet<&str> =
                 table.models().iter().map(|m| &*m.provider).collect();
             CliOutput {
-                stdout: format!("{origin}: ok, {} models, {} providers\n", table.models().len(), providers.len()),
+                stdout: format!(
+                    "{origin}: ok, {} models, {} providers\n",
+                    table.models().len(),
+                    providers.len()
+                ),
                 stderr: warnings,
                 code: EXIT_OK,
             }
         }
-        Err(e) => CliOutput { stdout: String::new(), stderr: format!("{warnings}{e}\n"), code: EXIT_INVALID },
+        Err(e) => CliOutput {
+            stdout: String::new(),
+            stderr: format!("{warnings}{e}\n"),
+            code: EXIT_INVALID,
+        },
     }
 }
 
@@ -554,7 +640,13 @@ mod tests {
     use super::*;
 
     fn args(model: &str, input: u64, output: u64) -> PriceArgs {
-        PriceArgs { model: model.to_owned(), input, output, at: Some("2026-12-01".to_owned()), ..PriceArgs::default() }
+        PriceArgs {
+            model: model.to_owned(),
+            input,
+            output,
+            at: Some("2026-12-01".to_owned()),
+            ..PriceArgs::default()
+        }
     }
 
     #[test]
@@ -575,7 +667,10 @@ mod tests {
     #[test]
     fn unknown_model_exits_3_and_bad_usage_exits_2() {
         let table = PricingTable::builtin();
-        assert_eq!(run_price(&args("no-such-model-x", 10, 10), &table).code, EXIT_UNKNOWN_MODEL);
+        assert_eq!(
+            run_price(&args("no-such-model-x", 10, 10), &table).code,
+            EXIT_UNKNOWN_MODEL
+        );
         let mut a = args("gpt-4o", 10, 10);
         a.cache_read = 11;
         assert_eq!(run_price(&a, &table).code, EXIT_BAD_ARGS);

@@ -214,8 +214,13 @@ const CASES: &[Case] = &[
     Case { model: "grok-3", provider: Some("x_ai"), input: M, output: M, matched: "grok-3", expect: "18.000000000", ..BASE },
     // Groq llama-3.3-70b-versatile $0.59/$0.79 (groq.com/pricing).
     Case { model: "llama-3.3-70b-versatile", provider: Some("groq"), input: M, output: M, matched: "llama-3.3-70b-versatile", expect: "1.380000000", ..BASE },
-    // Fireworks Llama 3.1 8B $0.10/$0.10 (fireworks.ai/pricing, <16B tier).
-    Case { model: "accounts/fireworks/models/llama-v3p1-8b-instruct", provider: Some("fireworks"), input: M, output: M, matched: "llama-v3p1-8b-instruct", expect: "0.200000000", ..BASE },
+    // Fireworks Llama 3.1 8B: the 4B-16B serverless bucket, $0.20/$0.20 (fireworks.ai/pricing).
+    Case { model: "accounts/fireworks/models/llama-v3p1-8b-instruct", provider: Some("fireworks"), input: M, output: M, matched: "llama-v3p1-8b-instruct", expect: "0.400000000", ..BASE },
+    // Cohere command-r before its 08-2024 refresh: $0.50/$1.50; after: $0.15/$0.60.
+    Case { model: "command-r", provider: Some("cohere"), input: M, output: M, at: "2024-06-01T00:00:00Z", matched: "command-r", expect: "2.000000000", ..BASE },
+    Case { model: "command-r", provider: Some("cohere"), input: M, output: M, at: "2024-09-01T00:00:00Z", matched: "command-r", expect: "0.750000000", ..BASE },
+    // xAI grok-code-fast-1: $0.20 in, $0.02 cached, $1.50 out (docs.x.ai, 2025-08).
+    Case { model: "grok-code-fast-1", provider: Some("xai"), input: M, cache_read: 500_000, output: M, matched: "grok-code-fast-1", expect: "1.610000000", ..BASE },
     // Cohere embed-english-v3.0 $0.10 per 1M (cohere.com/pricing).
     Case { model: "embed-english-v3.0", provider: Some("cohere"), input: M, matched: "embed-english-v3.0", expect: "0.100000000", ..BASE },
     // Cohere command-r-08-2024 $0.15/$0.60.

@@ -3,5 +3,6 @@
 
 mod accuracy;
 mod catalog;
+mod crosscheck;
 mod loaders;
 mod matching;

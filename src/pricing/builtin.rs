@@ -11,7 +11,10 @@ pub(crate) const BUILTIN_FILES: &[(&str, &str)] = &[
     ("anthropic.toml", include_str!("data/anthropic.toml")),
     ("google.toml", include_str!("data/google.toml")),
     ("vertex.toml", include_str!("data/vertex.toml")),
-    ("anthropic_vertex.toml", include_str!("data/anthropic_vertex.toml")),
+    (
+        "anthropic_vertex.toml",
+        include_str!("data/anthropic_vertex.toml"),
+    ),
     ("bedrock.toml", include_str!("data/bedrock.toml")),
     ("azure.toml", include_str!("data/azure.toml")),
     ("mistral.toml", include_str!("data/mistral.toml")),

@@ -86,7 +86,10 @@ pub enum OutValue {
 impl Enrichment {
     /// The attributes to write, in a stable order; components only when non-zero.
     pub fn attributes(&self, dialects: Dialects, mut f: impl FnMut(&'static str, OutValue)) {
-        f(sc::PEEKR_COST_STATUS, OutValue::Static(self.status.as_str()));
+        f(
+            sc::PEEKR_COST_STATUS,
+            OutValue::Static(self.status.as_str()),
+        );
         if let (Some(cost), Some(priced)) = (&self.cost, &self.priced) {
             let total = cost.total().as_usd_f64();
             if dialects.semconv_proposal {
@@ -113,9 +116,18 @@ impl Enrichment {
             if dialects.logfire {
                 f(sc::OPERATION_COST, OutValue::F64(total));
             }
-            f(sc::PEEKR_PRICING_MODEL, OutValue::Shared(priced.model.clone()));
-            f(sc::PEEKR_PRICING_PROVIDER, OutValue::Shared(priced.provider.clone()));
-            f(sc::PEEKR_PRICING_SOURCE, OutValue::Shared(priced.source.clone()));
+            f(
+                sc::PEEKR_PRICING_MODEL,
+                OutValue::Shared(priced.model.clone()),
+            );
+            f(
+                sc::PEEKR_PRICING_PROVIDER,
+                OutValue::Shared(priced.provider.clone()),
+            );
+            f(
+                sc::PEEKR_PRICING_SOURCE,
+                OutValue::Shared(priced.source.clone()),
+            );
         }
     }
 }
@@ -155,7 +167,10 @@ impl Enricher {
     /// An enricher over `table`.
     #[must_use]
     pub fn new(table: Arc<PricingTable>) -> Self {
-        Enricher { table: ArcSwap::new(table), warned: Mutex::default() }
+        Enricher {
+            table: ArcSwap::new(table),
+            warned: Mutex::default(),
+        }
     }
 
     /// The current table.
@@ -175,13 +190,24 @@ impl Enricher {
     /// Enriches one span, given its facts, name and end time (Unix seconds). `None` for spans
     /// Peekr leaves alone: not GenAI, or GenAI wrappers (`invoke_agent`, tools).
     #[must_use]
-    pub fn enrich(&self, facts: &SpanFacts<'_>, span_name: &str, end_secs: i64) -> Option<Enrichment> {
+    pub fn enrich(
+        &self,
+        facts: &SpanFacts<'_>,
+        span_name: &str,
+        end_secs: i64,
+    ) -> Option<Enrichment> {
         if facts.kind(span_name) != SpanKind::Inference {
             return None;
         }
         let usage = facts.usage;
         let done = |status, cost: Option<CostBreakdown>, total, priced| {
-            Some(Enrichment { status, usage, cost, total, priced })
+            Some(Enrichment {
+                status,
+                usage,
+                cost,
+                total,
+                priced,
+            })
         };
         if let Some(usd) = facts.provided_cost {
             return done(CostStatus::Provided, None, Some(usd_to_nanos(usd)), None);
@@ -208,7 +234,12 @@ impl Enricher {
         match table.price(&request) {
             Ok(priced) => {
                 let cost = priced.cost;
-                done(CostStatus::Priced, Some(cost), Some(cost.total()), Some(priced))
+                done(
+                    CostStatus::Priced,
+                    Some(cost),
+                    Some(cost.total()),
+                    Some(priced),
+                )
             }
             Err(PriceError::InvalidUsage(_)) => done(CostStatus::InvalidUsage, None, None, None),
             Err(PriceError::UnknownModel { model }) => {

@@ -21,8 +21,8 @@ use std::time::Duration;
 
 use opentelemetry::KeyValue;
 use opentelemetry_otlp::{Compression, WithExportConfig, WithTonicConfig};
-use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracerProvider};
 use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracerProvider};
 
 use crate::enrich::Dialects;
 use crate::pricing::PricingTable;
@@ -280,7 +280,11 @@ impl InstrumentBuilder {
         let _entered = runtime.as_ref().map(tokio::runtime::Runtime::enter);
 
         let mut metadata = tonic::metadata::MetadataMap::new();
-        let api_key = self.api_key.clone().or_else(|| std::env::var(PEEKR_API_KEY_ENV).ok().filter(|k| !k.is_empty()));
+        let api_key = self.api_key.clone().or_else(|| {
+            std::env::var(PEEKR_API_KEY_ENV)
+                .ok()
+                .filter(|k| !k.is_empty())
+        });
         if let Some(key) = api_key {
             let value = format!("Bearer {key}")
                 .parse()
@@ -288,16 +292,22 @@ impl InstrumentBuilder {
             metadata.insert("authorization", value);
         }
         for (name, value) in &self.headers {
-            let key = tonic::metadata::MetadataKey::from_bytes(name.to_ascii_lowercase().as_bytes())
+            let key =
+                tonic::metadata::MetadataKey::from_bytes(name.to_ascii_lowercase().as_bytes())
+                    .map_err(|_| InstrumentError::Header(name.clone()))?;
+            let value = value
+                .parse()
                 .map_err(|_| InstrumentError::Header(name.clone()))?;
-            let value = value.parse().map_err(|_| InstrumentError::Header(name.clone()))?;
             metadata.insert(key, value);
         }
         let metrics_on = self.metrics.unwrap_or_else(|| {
-            std::env::var(PEEKR_METRICS_ENV).is_ok_and(|v| matches!(v.trim(), "1" | "true" | "TRUE" | "True"))
+            std::env::var(PEEKR_METRICS_ENV)
+                .is_ok_and(|v| matches!(v.trim(), "1" | "true" | "TRUE" | "True"))
         });
         let metric_exporter = if metrics_on {
-            let mut m = opentelemetry_otlp::MetricExporter::builder().with_tonic().with_metadata(metadata.clone());
+            let mut m = opentelemetry_otlp::MetricExporter::builder()
+                .with_tonic()
+                .with_metadata(metadata.clone());
             if let Some(endpoint) = &self.endpoint {
                 m = m.with_endpoint(endpoint.clone());
             }
@@ -311,7 +321,9 @@ impl InstrumentBuilder {
         } else {
             None
         };
-        let mut exporter = opentelemetry_otlp::SpanExporter::builder().with_tonic().with_metadata(metadata);
+        let mut exporter = opentelemetry_otlp::SpanExporter::builder()
+            .with_tonic()
+            .with_metadata(metadata);
         if let Some(endpoint) = &self.endpoint {
             exporter = exporter.with_endpoint(endpoint.clone());
         }
@@ -380,7 +392,12 @@ impl InstrumentBuilder {
             }
         }
         drop(_entered);
-        Ok(InstrumentGuard { provider, meter_provider, alerts, _runtime: runtime })
+        Ok(InstrumentGuard {
+            provider,
+            meter_provider,
+            alerts,
+            _runtime: runtime,
+        })
     }
 }
 

@@ -15,17 +15,17 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use opentelemetry::baggage::BaggageExt;
-use opentelemetry::trace::{SpanId, Span as _};
+use opentelemetry::trace::{Span as _, SpanId};
 use opentelemetry::{Context, Key, KeyValue, Value};
+use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{Span, SpanData, SpanExporter, SpanProcessor};
-use opentelemetry_sdk::Resource;
 
-use crate::enrich::{is_written_key, CostStatus, Dialects, Enricher, Enrichment, OutValue};
+use crate::enrich::{CostStatus, Dialects, Enricher, Enrichment, OutValue, is_written_key};
 use crate::pricing::{PricingError, PricingTable};
 use crate::rollup::{Rollup, TraceTotals};
 use crate::semconv as sc;
-use crate::usage::{extract, IdentityKeys};
+use crate::usage::{IdentityKeys, extract};
 
 /// Environment variable: comma-separated price files layered over the built-in catalog.
 pub const PEEKR_PRICES_ENV: &str = "PEEKR_PRICES";
@@ -40,8 +40,12 @@ pub const PEEKR_BAGGAGE_KEYS_ENV: &str = "PEEKR_BAGGAGE_KEYS";
 /// Environment variable: most traces held for root totals.
 pub const PEEKR_MAX_TRACES_ENV: &str = "PEEKR_MAX_TRACES";
 /// Default baggage keys copied onto spans: the default tenant and session keys.
-pub const BAGGAGE_KEYS_DEFAULT: &[&str] =
-    &[sc::TENANT_ID, sc::ENDUSER_ID, sc::GEN_AI_CONVERSATION_ID, sc::SESSION_ID];
+pub const BAGGAGE_KEYS_DEFAULT: &[&str] = &[
+    sc::TENANT_ID,
+    sc::ENDUSER_ID,
+    sc::GEN_AI_CONVERSATION_ID,
+    sc::SESSION_ID,
+];
 
 /// A hook that sees every enriched span; used for metrics and alerts. Runs on the span path,
 /// so it must not block.
@@ -91,7 +95,8 @@ impl fmt::Debug for Core {
 }
 
 fn unix_secs(t: SystemTime) -> i64 {
-    t.duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+    t.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
 fn to_value(v: OutValue) -> Value {
@@ -135,23 +140,42 @@ impl Core {
                     )),
                 },
             );
-            e.attributes(self.dialects, |k, v| writes.push(KeyValue::new(k, to_value(v))));
+            e.attributes(self.dialects, |k, v| {
+                writes.push(KeyValue::new(k, to_value(v)))
+            });
         }
         let local_root = span.parent_span_id == SpanId::INVALID || span.parent_span_is_remote;
         if local_root {
             let totals = self.rollup.take(trace).unwrap_or_default();
-            writes.push(KeyValue::new(sc::PEEKR_TRACE_COST, totals.cost.as_usd_f64()));
-            writes.push(KeyValue::new(sc::PEEKR_TRACE_LLM_CALLS, i64::try_from(totals.llm_calls).unwrap_or(i64::MAX)));
-            writes.push(KeyValue::new(sc::PEEKR_TRACE_INPUT_TOKENS, i64::try_from(totals.input_tokens).unwrap_or(i64::MAX)));
-            writes.push(KeyValue::new(sc::PEEKR_TRACE_OUTPUT_TOKENS, i64::try_from(totals.output_tokens).unwrap_or(i64::MAX)));
-            writes.push(KeyValue::new(sc::PEEKR_TRACE_UNPRICED_CALLS, i64::try_from(totals.unpriced_calls).unwrap_or(i64::MAX)));
+            writes.push(KeyValue::new(
+                sc::PEEKR_TRACE_COST,
+                totals.cost.as_usd_f64(),
+            ));
+            writes.push(KeyValue::new(
+                sc::PEEKR_TRACE_LLM_CALLS,
+                i64::try_from(totals.llm_calls).unwrap_or(i64::MAX),
+            ));
+            writes.push(KeyValue::new(
+                sc::PEEKR_TRACE_INPUT_TOKENS,
+                i64::try_from(totals.input_tokens).unwrap_or(i64::MAX),
+            ));
+            writes.push(KeyValue::new(
+                sc::PEEKR_TRACE_OUTPUT_TOKENS,
+                i64::try_from(totals.output_tokens).unwrap_or(i64::MAX),
+            ));
+            writes.push(KeyValue::new(
+                sc::PEEKR_TRACE_UNPRICED_CALLS,
+                i64::try_from(totals.unpriced_calls).unwrap_or(i64::MAX),
+            ));
             for o in &self.observers {
                 o.on_root_span(&totals, tenant.as_deref(), span.end_time);
             }
         }
         if !writes.is_empty() {
             // Replace, never duplicate: drop any value a previous hop wrote under our keys.
-            let replacing_cost = enrichment.as_ref().is_some_and(|e| e.status == CostStatus::Priced);
+            let replacing_cost = enrichment
+                .as_ref()
+                .is_some_and(|e| e.status == CostStatus::Priced);
             span.attributes.retain(|kv| {
                 let k = kv.key.as_str();
                 !(is_written_key(k) || (replacing_cost && k == sc::GEN_AI_USAGE_COST))
@@ -206,7 +230,10 @@ pub struct CostProcessor<P> {
 impl<P: SpanProcessor> CostProcessor<P> {
     /// A builder wrapping `inner`, configured from the environment (see the setters).
     pub fn builder(inner: P) -> CostProcessorBuilder<P> {
-        CostProcessorBuilder { inner, config: CostConfig::from_env() }
+        CostProcessorBuilder {
+            inner,
+            config: CostConfig::from_env(),
+        }
     }
 
     /// A processor wrapping `inner` with the built-in catalog and defaults.
@@ -278,7 +305,10 @@ pub struct CostExporter<E> {
 impl<E: SpanExporter> CostExporter<E> {
     /// Wraps `inner` with the configuration from the environment and the built-in catalog.
     pub fn new(inner: E) -> Self {
-        CostExporter { inner, core: Arc::new(CostConfig::from_env().into_core()) }
+        CostExporter {
+            inner,
+            core: Arc::new(CostConfig::from_env().into_core()),
+        }
     }
 
     /// The wrapped exporter.
@@ -288,7 +318,10 @@ impl<E: SpanExporter> CostExporter<E> {
 }
 
 impl<E: SpanExporter> SpanExporter for CostExporter<E> {
-    fn export(&self, mut batch: Vec<SpanData>) -> impl std::future::Future<Output = OTelSdkResult> + Send {
+    fn export(
+        &self,
+        mut batch: Vec<SpanData>,
+    ) -> impl std::future::Future<Output = OTelSdkResult> + Send {
         for span in &mut batch {
             self.core.enrich(span);
         }
@@ -323,7 +356,13 @@ struct CostConfig {
 
 fn env_list(name: &str) -> Option<Vec<String>> {
     let v = std::env::var(name).ok()?;
-    Some(v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect())
+    Some(
+        v.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    )
 }
 
 impl CostConfig {
@@ -334,7 +373,9 @@ impl CostConfig {
                 "openinference" => dialects.openinference = true,
                 "semconv" | "semconv_proposal" => dialects.semconv_proposal = true,
                 "logfire" => dialects.logfire = true,
-                other => tracing::warn!(name: "CostProcessor.UnknownDialect", dialect = %other, "ignoring unknown dialect in PEEKR_DIALECTS"),
+                other => {
+                    tracing::warn!(name: "CostProcessor.UnknownDialect", dialect = %other, "ignoring unknown dialect in PEEKR_DIALECTS")
+                }
             }
         }
         let mut identity = IdentityKeys::default();
@@ -347,11 +388,19 @@ impl CostConfig {
         CostConfig {
             table: None,
             enricher: None,
-            price_files: env_list(PEEKR_PRICES_ENV).unwrap_or_default().into_iter().map(Into::into).collect(),
+            price_files: env_list(PEEKR_PRICES_ENV)
+                .unwrap_or_default()
+                .into_iter()
+                .map(Into::into)
+                .collect(),
             dialects,
             identity,
-            baggage_keys: env_list(PEEKR_BAGGAGE_KEYS_ENV)
-                .unwrap_or_else(|| BAGGAGE_KEYS_DEFAULT.iter().map(|s| (*s).to_owned()).collect()),
+            baggage_keys: env_list(PEEKR_BAGGAGE_KEYS_ENV).unwrap_or_else(|| {
+                BAGGAGE_KEYS_DEFAULT
+                    .iter()
+                    .map(|s| (*s).to_owned())
+                    .collect()
+            }),
             max_traces: std::env::var(PEEKR_MAX_TRACES_ENV)
                 .ok()
                 .and_then(|v| v.parse().ok())
@@ -419,8 +468,15 @@ impl<P: SpanProcessor> CostProcessorBuilder<P> {
     /// # Errors
     ///
     /// The file's first error as `path:line: message`.
-    pub fn with_price_file(mut self, path: impl AsRef<std::path::Path>) -> Result<Self, PricingError> {
-        let base = self.config.table.take().unwrap_or_else(PricingTable::builtin);
+    pub fn with_price_file(
+        mut self,
+        path: impl AsRef<std::path::Path>,
+    ) -> Result<Self, PricingError> {
+        let base = self
+            .config
+            .table
+            .take()
+            .unwrap_or_else(PricingTable::builtin);
         let extra = PricingTable::from_path(path.as_ref())?;
         self.config.table = Some(Arc::new(PricingTable::layered([(*base).clone(), extra])));
         self.config.price_files.clear();
@@ -450,7 +506,10 @@ impl<P: SpanProcessor> CostProcessorBuilder<P> {
     ///
     /// Corresponding environment variable: `PEEKR_SESSION_KEYS`. Programmatically setting this
     /// will override any value set via the environment variable.
-    pub fn with_session_keys<I: IntoIterator<Item = S>, S: Into<String>>(mut self, keys: I) -> Self {
+    pub fn with_session_keys<I: IntoIterator<Item = S>, S: Into<String>>(
+        mut self,
+        keys: I,
+    ) -> Self {
         self.config.identity.session = keys.into_iter().map(Into::into).collect();
         self
     }
@@ -459,7 +518,10 @@ impl<P: SpanProcessor> CostProcessorBuilder<P> {
     ///
     /// Corresponding environment variable: `PEEKR_BAGGAGE_KEYS`. Programmatically setting this
     /// will override any value set via the environment variable.
-    pub fn with_baggage_keys<I: IntoIterator<Item = S>, S: Into<String>>(mut self, keys: I) -> Self {
+    pub fn with_baggage_keys<I: IntoIterator<Item = S>, S: Into<String>>(
+        mut self,
+        keys: I,
+    ) -> Self {
         self.config.baggage_keys = keys.into_iter().map(Into::into).collect();
         self
     }
@@ -483,6 +545,9 @@ impl<P: SpanProcessor> CostProcessorBuilder<P> {
 
     /// Builds the processor.
     pub fn build(self) -> CostProcessor<P> {
-        CostProcessor { inner: self.inner, core: Arc::new(self.config.into_core()) }
+        CostProcessor {
+            inner: self.inner,
+            core: Arc::new(self.config.into_core()),
+        }
     }
 }

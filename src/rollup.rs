@@ -84,7 +84,9 @@ impl Rollup {
 
     /// Adds a span's contribution to its trace.
     pub fn add(&self, trace: u128, part: &TraceTotals) {
-        let Ok(mut shard) = self.shard(trace).lock() else { return };
+        let Ok(mut shard) = self.shard(trace).lock() else {
+            return;
+        };
         let now = Instant::now();
         if let Some(t) = shard.totals.get_mut(&trace) {
             t.merge(part);
@@ -124,7 +126,10 @@ impl Rollup {
     /// Traces currently held.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.shards.iter().map(|s| s.lock().map_or(0, |s| s.totals.len())).sum()
+        self.shards
+            .iter()
+            .map(|s| s.lock().map_or(0, |s| s.totals.len()))
+            .sum()
     }
 
     /// Whether no trace is held.
@@ -139,7 +144,13 @@ mod tests {
     use super::*;
 
     fn call(cost: i64) -> TraceTotals {
-        TraceTotals { cost: Nanos(cost), llm_calls: 1, input_tokens: 10, output_tokens: 5, unpriced_calls: 0 }
+        TraceTotals {
+            cost: Nanos(cost),
+            llm_calls: 1,
+            input_tokens: 10,
+            output_tokens: 5,
+            unpriced_calls: 0,
+        }
     }
 
     #[test]

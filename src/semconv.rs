@@ -107,7 +107,8 @@ pub const GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS: &str = "gen_ai.usage.cache_read.
 /// ```
 /// assert_eq!(peekr::semconv::GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS_LEGACY, "gen_ai.usage.cache_read_input_tokens");
 /// ```
-pub const GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS_LEGACY: &str = "gen_ai.usage.cache_read_input_tokens";
+pub const GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS_LEGACY: &str =
+    "gen_ai.usage.cache_read_input_tokens";
 
 /// Input tokens written to the provider's prompt cache.
 ///
@@ -125,7 +126,8 @@ pub const GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS: &str = "gen_ai.usage.cache_writ
 /// ```
 /// assert_eq!(peekr::semconv::GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, "gen_ai.usage.cache_creation.input_tokens");
 /// ```
-pub const GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS: &str = "gen_ai.usage.cache_creation.input_tokens";
+pub const GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS: &str =
+    "gen_ai.usage.cache_creation.input_tokens";
 
 /// Cache-write input tokens, older flat spelling.
 ///
@@ -134,7 +136,8 @@ pub const GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS: &str = "gen_ai.usage.cache_c
 /// ```
 /// assert_eq!(peekr::semconv::GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS_LEGACY, "gen_ai.usage.cache_creation_input_tokens");
 /// ```
-pub const GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS_LEGACY: &str = "gen_ai.usage.cache_creation_input_tokens";
+pub const GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS_LEGACY: &str =
+    "gen_ai.usage.cache_creation_input_tokens";
 
 /// Reasoning tokens (inside output).
 ///
@@ -287,7 +290,8 @@ pub const LLM_TOKEN_COUNT_PROMPT_CACHE_WRITE: &str = "llm.token_count.prompt_det
 /// ```
 /// assert_eq!(peekr::semconv::LLM_TOKEN_COUNT_COMPLETION_REASONING, "llm.token_count.completion_details.reasoning");
 /// ```
-pub const LLM_TOKEN_COUNT_COMPLETION_REASONING: &str = "llm.token_count.completion_details.reasoning";
+pub const LLM_TOKEN_COUNT_COMPLETION_REASONING: &str =
+    "llm.token_count.completion_details.reasoning";
 
 /// OpenInference total cost (opt-in dialect, read by Arize Phoenix).
 ///

@@ -130,11 +130,17 @@ impl Usage {
             .saturating_add(self.cache_write)
             .saturating_add(self.audio_input);
         if parts > self.input {
-            return Err(UsageError::InputPartsExceedTotal { parts, input: self.input });
+            return Err(UsageError::InputPartsExceedTotal {
+                parts,
+                input: self.input,
+            });
         }
         let parts = self.reasoning.saturating_add(self.audio_output);
         if parts > self.output {
-            return Err(UsageError::OutputPartsExceedTotal { parts, output: self.output });
+            return Err(UsageError::OutputPartsExceedTotal {
+                parts,
+                output: self.output,
+            });
         }
         if self.cache_write_1h > self.cache_write {
             return Err(UsageError::LongCacheWritesExceedTotal {
@@ -286,7 +292,10 @@ impl Default for IdentityKeys {
     fn default() -> Self {
         IdentityKeys {
             tenant: vec![sc::TENANT_ID.to_owned(), sc::ENDUSER_ID.to_owned()],
-            session: vec![sc::GEN_AI_CONVERSATION_ID.to_owned(), sc::SESSION_ID.to_owned()],
+            session: vec![
+                sc::GEN_AI_CONVERSATION_ID.to_owned(),
+                sc::SESSION_ID.to_owned(),
+            ],
         }
     }
 }
@@ -440,7 +449,11 @@ where
     attrs.for_each_attr(|key, value| {
         if let Some((numeric, slot, prio)) = classify(key) {
             any_genai = true;
-            let target = if numeric { &mut nums[slot] } else { &mut strs[slot] };
+            let target = if numeric {
+                &mut nums[slot]
+            } else {
+                &mut strs[slot]
+            };
             if target.is_none_or(|(p, _)| prio <= p) {
                 *target = Some((prio, value));
             }

@@ -13,8 +13,8 @@ use peekr::enrich::Dialects;
 use peekr::server::auth::{KeyScope, KeyStore};
 use peekr::server::forward::ForwardTarget;
 use peekr::server::receiver::{DATA_DIR_DEFAULT, DB_FILE, HTTP_DEFAULT, LISTEN_DEFAULT};
-use peekr::server::report::{render_report, ReportOptions};
-use peekr::server::store::{run_readonly_sql, Dimension, SqliteStore};
+use peekr::server::report::{ReportOptions, render_report};
+use peekr::server::store::{Dimension, SqliteStore, run_readonly_sql};
 use peekr::server::{Receiver, ReceiverConfig};
 
 /// Cost per query for LLM agents.
@@ -174,7 +174,11 @@ fn parse_dialects(names: &[String]) -> Result<Dialects, String> {
             "openinference" => d.openinference = true,
             "semconv" => d.semconv_proposal = true,
             "logfire" => d.logfire = true,
-            other => return Err(format!("unknown dialect `{other}` (expected openinference, semconv or logfire)")),
+            other => {
+                return Err(format!(
+                    "unknown dialect `{other}` (expected openinference, semconv or logfire)"
+                ));
+            }
         }
     }
     Ok(d)
@@ -189,7 +193,13 @@ fn main() -> ExitCode {
                 Ok(s) => s,
                 Err(code) => return code,
             };
-            let options = ReportOptions { days: args.days, by: args.by, project: args.project, json: args.json, today: None };
+            let options = ReportOptions {
+                days: args.days,
+                by: args.by,
+                project: args.project,
+                json: args.json,
+                today: None,
+            };
             match render_report(&store, &options) {
                 Ok(text) => {
                     print!("{text}");
@@ -205,7 +215,10 @@ fn main() -> ExitCode {
 
 fn open_existing(db: &Path) -> Result<SqliteStore, ExitCode> {
     if !db.exists() {
-        return Err(fail(format!("no store at {}: run `peekr serve` first (or pass --data DIR)", db.display())));
+        return Err(fail(format!(
+            "no store at {}: run `peekr serve` first (or pass --data DIR)",
+            db.display()
+        )));
     }
     SqliteStore::open_path(db).map_err(fail)
 }
@@ -213,7 +226,10 @@ fn open_existing(db: &Path) -> Result<SqliteStore, ExitCode> {
 fn sql(args: &SqlArgs) -> ExitCode {
     let db = args.data.db();
     if !db.exists() {
-        return fail(format!("no store at {}: run `peekr serve` first (or pass --data DIR)", db.display()));
+        return fail(format!(
+            "no store at {}: run `peekr serve` first (or pass --data DIR)",
+            db.display()
+        ));
     }
     match run_readonly_sql(&db, &args.statement, Some(args.max_rows)) {
         Ok(out) => {
@@ -221,9 +237,16 @@ fn sql(args: &SqlArgs) -> ExitCode {
                 let rows: Vec<serde_json::Value> = out
                     .rows
                     .iter()
-                    .map(|r| serde_json::Value::Object(out.columns.iter().cloned().zip(r.iter().cloned()).collect()))
+                    .map(|r| {
+                        serde_json::Value::Object(
+                            out.columns.iter().cloned().zip(r.iter().cloned()).collect(),
+                        )
+                    })
                     .collect();
-                println!("{}", serde_json::json!({ "columns": out.columns, "rows": rows, "truncated": out.truncated }));
+                println!(
+                    "{}",
+                    serde_json::json!({ "columns": out.columns, "rows": rows, "truncated": out.truncated })
+                );
             } else {
                 print!("{}", table(&out.columns, &out.rows));
                 if out.truncated {
@@ -249,13 +272,32 @@ fn table(columns: &[String], rows: &[Vec<serde_json::Value>]) -> String {
     let widths: Vec<usize> = columns
         .iter()
         .enumerate()
-        .map(|(i, c)| cells.iter().map(|r| r.get(i).map_or(0, |s| s.chars().count())).max().unwrap_or(0).max(c.len()))
+        .map(|(i, c)| {
+            cells
+                .iter()
+                .map(|r| r.get(i).map_or(0, |s| s.chars().count()))
+                .max()
+                .unwrap_or(0)
+                .max(c.len())
+        })
         .collect();
     let line = |vals: &[String]| {
-        vals.iter().zip(&widths).map(|(v, w)| format!("{v:<w$}")).collect::<Vec<_>>().join("  ").trim_end().to_owned() + "\n"
+        vals.iter()
+            .zip(&widths)
+            .map(|(v, w)| format!("{v:<w$}"))
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_owned()
+            + "\n"
     };
     let mut out = line(columns);
-    out += &(widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join("  ") + "\n");
+    out += &(widths
+        .iter()
+        .map(|w| "-".repeat(*w))
+        .collect::<Vec<_>>()
+        .join("  ")
+        + "\n");
     for r in &cells {
         out += &line(r);
     }
@@ -264,11 +306,16 @@ fn table(columns: &[String], rows: &[Vec<serde_json::Value>]) -> String {
 
 fn keys(cmd: KeysCommand) -> ExitCode {
     let open = |data: &DataArg| -> Result<KeyStore, ExitCode> {
-        std::fs::create_dir_all(&data.data).map_err(|e| fail(format!("cannot create {}: {e}", data.data.display())))?;
+        std::fs::create_dir_all(&data.data)
+            .map_err(|e| fail(format!("cannot create {}: {e}", data.data.display())))?;
         KeyStore::open(&data.db()).map_err(fail)
     };
     match cmd {
-        KeysCommand::Create { data, project, scope } => {
+        KeysCommand::Create {
+            data,
+            project,
+            scope,
+        } => {
             let scope = match scope.as_str() {
                 "ingest" => KeyScope::Ingest,
                 "read" => KeyScope::Read,
@@ -284,7 +331,12 @@ fn keys(cmd: KeysCommand) -> ExitCode {
             match ks.create(&project, scope) {
                 Ok(k) => {
                     println!("{}", k.secret);
-                    eprintln!("created {} key {} for project `{}`; it is shown only once", scope.as_str(), k.info.prefix, project);
+                    eprintln!(
+                        "created {} key {} for project `{}`; it is shown only once",
+                        scope.as_str(),
+                        k.info.prefix,
+                        project
+                    );
                     ExitCode::SUCCESS
                 }
                 Err(e) => fail(e),
@@ -297,7 +349,15 @@ fn keys(cmd: KeysCommand) -> ExitCode {
             };
             match ks.list(project.as_deref()) {
                 Ok(list) => {
-                    let columns = ["id", "project", "scope", "prefix", "created_at", "revoked_at"].map(String::from);
+                    let columns = [
+                        "id",
+                        "project",
+                        "scope",
+                        "prefix",
+                        "created_at",
+                        "revoked_at",
+                    ]
+                    .map(String::from);
                     let rows: Vec<Vec<serde_json::Value>> = list
                         .iter()
                         .map(|k| {
@@ -307,7 +367,8 @@ fn keys(cmd: KeysCommand) -> ExitCode {
                                 k.scope.as_str().into(),
                                 k.prefix.clone().into(),
                                 k.created_at.to_string().into(),
-                                k.revoked_at.map_or(serde_json::Value::Null, |t| t.to_string().into()),
+                                k.revoked_at
+                                    .map_or(serde_json::Value::Null, |t| t.to_string().into()),
                             ]
                         })
                         .collect();
@@ -324,7 +385,10 @@ fn keys(cmd: KeysCommand) -> ExitCode {
             };
             match ks.revoke(&key) {
                 Ok(info) => {
-                    println!("revoked key {} ({}) of project `{}`", info.id, info.prefix, info.project);
+                    println!(
+                        "revoked key {} ({}) of project `{}`",
+                        info.id, info.prefix, info.project
+                    );
                     ExitCode::SUCCESS
                 }
                 Err(e) => fail(e),
@@ -335,16 +399,31 @@ fn keys(cmd: KeysCommand) -> ExitCode {
 
 fn serve(args: ServeArgs) -> ExitCode {
     let file = match &args.config {
-        Some(path) => match std::fs::read_to_string(path).map_err(|e| e.to_string()).and_then(|t| toml::from_str::<ServeFile>(&t).map_err(|e| e.to_string())) {
+        Some(path) => match std::fs::read_to_string(path)
+            .map_err(|e| e.to_string())
+            .and_then(|t| toml::from_str::<ServeFile>(&t).map_err(|e| e.to_string()))
+        {
             Ok(f) => f,
             Err(e) => return fail(format!("{}: {e}", path.display())),
         },
         None => ServeFile::default(),
     };
     // Flags win over the config file, which wins over defaults.
-    let data_dir = if args.data.data.as_os_str() != DATA_DIR_DEFAULT { args.data.data.clone() } else { file.data.clone().unwrap_or_else(|| args.data.data.clone()) };
-    let listen = args.listen.or(file.listen).unwrap_or_else(|| LISTEN_DEFAULT.parse().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 4317))));
-    let http = args.http.or(file.http).unwrap_or_else(|| HTTP_DEFAULT.parse().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 8080))));
+    let data_dir = if args.data.data.as_os_str() != DATA_DIR_DEFAULT {
+        args.data.data.clone()
+    } else {
+        file.data.clone().unwrap_or_else(|| args.data.data.clone())
+    };
+    let listen = args.listen.or(file.listen).unwrap_or_else(|| {
+        LISTEN_DEFAULT
+            .parse()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 4317)))
+    });
+    let http = args.http.or(file.http).unwrap_or_else(|| {
+        HTTP_DEFAULT
+            .parse()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 8080)))
+    });
     let mut forward = args.forward.clone();
     if forward.is_empty() {
         for f in &file.forward {
@@ -354,8 +433,16 @@ fn serve(args: ServeArgs) -> ExitCode {
             }
         }
     }
-    let prices = if args.prices.is_empty() { file.prices.clone() } else { args.prices.clone() };
-    let dialects = match parse_dialects(if args.dialects.is_empty() { &file.dialects } else { &args.dialects }) {
+    let prices = if args.prices.is_empty() {
+        file.prices.clone()
+    } else {
+        args.prices.clone()
+    };
+    let dialects = match parse_dialects(if args.dialects.is_empty() {
+        &file.dialects
+    } else {
+        &args.dialects
+    }) {
         Ok(d) => d,
         Err(e) => {
             eprintln!("error: {e}");
@@ -371,7 +458,10 @@ fn serve(args: ServeArgs) -> ExitCode {
         ..ReceiverConfig::default()
     };
     init_logging();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => return fail(format!("cannot start runtime: {e}")),
     };
@@ -399,10 +489,19 @@ fn serve(args: ServeArgs) -> ExitCode {
     }
 }
 
-async fn run_demo(keys: Arc<KeyStore>, grpc: SocketAddr, http: SocketAddr, per_day: u64) -> Result<(), String> {
-    use peekr::server::demo::{send_demo_traffic, DEMO_PROJECT};
-    let ingest = keys.create(DEMO_PROJECT, KeyScope::Ingest).map_err(|e| e.to_string())?;
-    let read = keys.create(DEMO_PROJECT, KeyScope::Read).map_err(|e| e.to_string())?;
+async fn run_demo(
+    keys: Arc<KeyStore>,
+    grpc: SocketAddr,
+    http: SocketAddr,
+    per_day: u64,
+) -> Result<(), String> {
+    use peekr::server::demo::{DEMO_PROJECT, send_demo_traffic};
+    let ingest = keys
+        .create(DEMO_PROJECT, KeyScope::Ingest)
+        .map_err(|e| e.to_string())?;
+    let read = keys
+        .create(DEMO_PROJECT, KeyScope::Read)
+        .map_err(|e| e.to_string())?;
     let endpoint = format!("http://{grpc}");
     let secret = ingest.secret.clone();
     let handle = tokio::runtime::Handle::current();
@@ -427,5 +526,8 @@ async fn run_demo(keys: Arc<KeyStore>, grpc: SocketAddr, http: SocketAddr, per_d
 fn init_logging() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("PEEKR_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }

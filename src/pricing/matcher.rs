@@ -16,8 +16,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::table::{DeploymentAlias, ModelPrice, Provider};
 use super::Resolved;
+use super::table::{DeploymentAlias, ModelPrice, Provider};
 
 /// Provider names spans use (semconv `gen_ai.provider.name` values and common spellings),
 /// mapped to catalog provider ids. Catalog `[[provider]] aliases` extend this.
@@ -59,13 +59,21 @@ const PROVIDER_ALIASES: &[(&str, &str)] = &[
 ];
 
 /// Path segments that carry no meaning for matching.
-const NOISE_SEGMENTS: &[&str] = &["models", "publishers", "projects", "locations", "deployments"];
+const NOISE_SEGMENTS: &[&str] = &[
+    "models",
+    "publishers",
+    "projects",
+    "locations",
+    "deployments",
+];
 
 /// Azure data-zone region segments (`azure/eu/gpt-4o`).
 const DATA_ZONE_SEGMENTS: &[&str] = &["eu", "us", "datazone", "data-zone", "dz"];
 
 /// Bedrock cross-region inference prefixes.
-const BEDROCK_REGIONS: &[&str] = &["us.", "eu.", "apac.", "us-gov.", "global.", "jp.", "au.", "ca.", "ap."];
+const BEDROCK_REGIONS: &[&str] = &[
+    "us.", "eu.", "apac.", "us-gov.", "global.", "jp.", "au.", "ca.", "ap.",
+];
 
 #[derive(Debug, Default)]
 pub(super) struct Index {
@@ -76,7 +84,11 @@ pub(super) struct Index {
 }
 
 impl Index {
-    pub(super) fn build(models: &[ModelPrice], providers: &[Provider], aliases: Vec<DeploymentAlias>) -> Index {
+    pub(super) fn build(
+        models: &[ModelPrice],
+        providers: &[Provider],
+        aliases: Vec<DeploymentAlias>,
+    ) -> Index {
         let mut index = Index::default();
         for (i, m) in models.iter().enumerate() {
             for name in std::iter::once(&m.id).chain(m.aliases.iter()) {
@@ -120,20 +132,30 @@ impl Index {
         slot.first().copied()
     }
 
-    pub(super) fn resolve(&self, models: &[ModelPrice], model: &str, hint: Option<&str>) -> Option<Resolved> {
+    pub(super) fn resolve(
+        &self,
+        models: &[ModelPrice],
+        model: &str,
+        hint: Option<&str>,
+    ) -> Option<Resolved> {
         let lower = model.trim().to_ascii_lowercase();
         if lower.is_empty() {
             return None;
         }
-        let mut hint: Option<Arc<str>> = hint
-            .map(|h| h.trim().to_ascii_lowercase())
-            .map(|h| self.provider_id(&h).cloned().unwrap_or_else(|| Arc::from(h)));
+        let mut hint: Option<Arc<str>> = hint.map(|h| h.trim().to_ascii_lowercase()).map(|h| {
+            self.provider_id(&h)
+                .cloned()
+                .unwrap_or_else(|| Arc::from(h))
+        });
         if let Some(a) = self.deployments.get(lower.as_str()) {
             let h = a.provider.clone().or(hint.clone());
             return self
                 .lookup(models, &a.model, h.as_deref())
                 .or_else(|| self.variants(models, &a.model, h.as_deref()))
-                .map(|index| Resolved { index, data_zone: a.data_zone });
+                .map(|index| Resolved {
+                    index,
+                    data_zone: a.data_zone,
+                });
         }
         let mut data_zone = false;
         let mut name: &str = &lower;
@@ -144,7 +166,9 @@ impl Index {
             if let Some(index) = self.variants(models, name, hint.as_deref()) {
                 return Some(Resolved { index, data_zone });
             }
-            let Some((head, rest)) = name.split_once('/') else { break };
+            let Some((head, rest)) = name.split_once('/') else {
+                break;
+            };
             if let Some(p) = self.provider_id(head) {
                 hint = Some(p.clone());
                 // `azure/eu/gpt-4o`: a region segment right after the provider.
@@ -246,7 +270,13 @@ fn strip_snapshot_suffix(name: &str) -> Option<&str> {
     if name.len() > 11 {
         let (head, tail) = name.split_at(name.len() - 11);
         let t = tail.as_bytes();
-        if t[0] == b'-' && t[5] == b'-' && t[8] == b'-' && digits(&tail[1..5]) && digits(&tail[6..8]) && digits(&tail[9..]) {
+        if t[0] == b'-'
+            && t[5] == b'-'
+            && t[8] == b'-'
+            && digits(&tail[1..5])
+            && digits(&tail[6..8])
+            && digits(&tail[9..])
+        {
             return Some(head);
         }
     }
@@ -267,10 +297,19 @@ mod tests {
     #[test]
     fn snapshot_suffixes_strip_one_at_a_time() {
         assert_eq!(strip_snapshot_suffix("gpt-4o-2024-08-06"), Some("gpt-4o"));
-        assert_eq!(strip_snapshot_suffix("claude-3-5-sonnet-20240620"), Some("claude-3-5-sonnet"));
+        assert_eq!(
+            strip_snapshot_suffix("claude-3-5-sonnet-20240620"),
+            Some("claude-3-5-sonnet")
+        );
         assert_eq!(strip_snapshot_suffix("gpt-4-0613"), Some("gpt-4"));
-        assert_eq!(strip_snapshot_suffix("gemini-1.5-pro-002"), Some("gemini-1.5-pro"));
-        assert_eq!(strip_snapshot_suffix("claude-3-5-sonnet-latest"), Some("claude-3-5-sonnet"));
+        assert_eq!(
+            strip_snapshot_suffix("gemini-1.5-pro-002"),
+            Some("gemini-1.5-pro")
+        );
+        assert_eq!(
+            strip_snapshot_suffix("claude-3-5-sonnet-latest"),
+            Some("claude-3-5-sonnet")
+        );
         assert_eq!(strip_snapshot_suffix("gpt-4o"), None);
         assert_eq!(strip_snapshot_suffix("o3"), None);
         // `gpt-4` must not lose its `4`: single digits are model versions, not snapshots.

@@ -118,9 +118,15 @@ impl CostBreakdown {
     /// The total: the sum of the (already rounded) components.
     #[must_use]
     pub fn total(&self) -> Nanos {
-        [self.input, self.cache_read, self.cache_write, self.output, self.other]
-            .into_iter()
-            .sum()
+        [
+            self.input,
+            self.cache_read,
+            self.cache_write,
+            self.output,
+            self.other,
+        ]
+        .into_iter()
+        .sum()
     }
 }
 
@@ -211,7 +217,12 @@ impl Default for PricingTable {
 impl PricingTable {
     fn assemble(v: table::Validated) -> Self {
         let index = matcher::Index::build(&v.models, &v.providers, v.aliases);
-        PricingTable { models: v.models, providers: v.providers, index, cache: RwLock::default() }
+        PricingTable {
+            models: v.models,
+            providers: v.providers,
+            index,
+            cache: RwLock::default(),
+        }
     }
 
     /// The built-in catalog, parsed once and shared.
@@ -310,8 +321,10 @@ impl PricingTable {
     /// [`PricingError::Io`] when the file cannot be read, else as the parsers.
     pub fn from_path(path: &std::path::Path) -> Result<Self, PricingError> {
         let origin = path.display().to_string();
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| PricingError::Io { origin: origin.clone(), message: e.to_string() })?;
+        let text = std::fs::read_to_string(path).map_err(|e| PricingError::Io {
+            origin: origin.clone(),
+            message: e.to_string(),
+        })?;
         Self::from_any_str(&text, &origin)
     }
 
@@ -331,14 +344,23 @@ impl PricingTable {
         match external::detect(text) {
             external::Format::Peekr => Self::from_json_str(text, origin),
             external::Format::GenaiPrices => {
-                let (raw, _diags) = external::raw_from_genai_prices_json(text).map_err(|message| {
-                    PricingError::Syntax { origin: origin.to_owned(), line: 1, message }
-                })?;
+                let (raw, _diags) =
+                    external::raw_from_genai_prices_json(text).map_err(|message| {
+                        PricingError::Syntax {
+                            origin: origin.to_owned(),
+                            line: 1,
+                            message,
+                        }
+                    })?;
                 Ok(Self::from_raw_lossy(&raw, text, origin).0)
             }
             external::Format::Litellm => {
                 let (raw, _diags) = external::raw_from_litellm_json(text).map_err(|message| {
-                    PricingError::Syntax { origin: origin.to_owned(), line: 1, message }
+                    PricingError::Syntax {
+                        origin: origin.to_owned(),
+                        line: 1,
+                        message,
+                    }
                 })?;
                 Ok(Self::from_raw_lossy(&raw, text, origin).0)
             }
@@ -372,7 +394,11 @@ impl PricingTable {
             }
             aliases.extend(t.index.aliases().iter().cloned());
         }
-        Self::assemble(table::Validated { providers, models, aliases })
+        Self::assemble(table::Validated {
+            providers,
+            models,
+            aliases,
+        })
     }
 
     /// All models, in catalog order.
@@ -423,8 +449,13 @@ impl PricingTable {
         req.usage.validate()?;
         let resolved = self
             .resolve(req.model, req.provider)
-            .or_else(|| req.fallback_model.and_then(|m| self.resolve(m, req.provider)))
-            .ok_or_else(|| PriceError::UnknownModel { model: req.model.to_owned() })?;
+            .or_else(|| {
+                req.fallback_model
+                    .and_then(|m| self.resolve(m, req.provider))
+            })
+            .ok_or_else(|| PriceError::UnknownModel {
+                model: req.model.to_owned(),
+            })?;
         let entry = &self.models[resolved.index];
         let period = entry.period_at(req.at);
         let mut prices = *period.for_prompt(req.usage.input);
@@ -468,10 +499,14 @@ impl PricingTable {
 
 fn parse_toml(text: &str, origin: &str) -> Result<RawCatalog, PricingError> {
     toml::from_str(text).map_err(|e| {
-        let line = e
-            .span()
-            .map_or(1, |span| text[..span.start.min(text.len())].matches('\n').count() + 1);
-        PricingError::Syntax { origin: origin.to_owned(), line, message: e.message().to_owned() }
+        let line = e.span().map_or(1, |span| {
+            text[..span.start.min(text.len())].matches('\n').count() + 1
+        });
+        PricingError::Syntax {
+            origin: origin.to_owned(),
+            line,
+            message: e.message().to_owned(),
+        }
     })
 }
 
@@ -493,7 +528,11 @@ mod tests {
     }
 
     fn usage(input: u64, output: u64) -> Usage {
-        Usage { input, output, ..Usage::default() }
+        Usage {
+            input,
+            output,
+            ..Usage::default()
+        }
     }
 
     fn table() -> PricingTable {
@@ -528,13 +567,24 @@ mod tests {
     }
 
     fn req<'a>(model: &'a str, u: &'a Usage, at: &str) -> PriceRequest<'a> {
-        PriceRequest { at: table::parse_date(at).unwrap(), ..PriceRequest::new(model, u) }
+        PriceRequest {
+            at: table::parse_date(at).unwrap(),
+            ..PriceRequest::new(model, u)
+        }
     }
 
     #[test]
     fn components_sum_to_total_and_parts_use_their_rates() {
         let t = table();
-        let u = Usage { input: 1000, output: 100, cache_read: 200, cache_write: 300, cache_write_1h: 100, reasoning: 50, ..Usage::default() };
+        let u = Usage {
+            input: 1000,
+            output: 100,
+            cache_read: 200,
+            cache_write: 300,
+            cache_write_1h: 100,
+            reasoning: 50,
+            ..Usage::default()
+        };
         let p = t.price(&req("m", &u, "2025-01-01")).unwrap();
         // 500 text in × $2/M = 0.001; 200 × 0.5 = 0.0001; 200 × 2.5 + 100 × 4 = 0.0009; 100 out × 8 = 0.0008
         assert_eq!(p.cost.input, Nanos(1_000_000));
@@ -549,16 +599,34 @@ mod tests {
         let t = table();
         let at = usage(10_000_000, 0);
         let above = usage(10_000_001, 0);
-        assert_eq!(t.price(&req("m", &at, "2025-01-01")).unwrap().cost.total(), Nanos(20_000_000_000));
-        assert_eq!(t.price(&req("m", &above, "2025-01-01")).unwrap().cost.total(), Nanos(40_000_004_000));
+        assert_eq!(
+            t.price(&req("m", &at, "2025-01-01")).unwrap().cost.total(),
+            Nanos(20_000_000_000)
+        );
+        assert_eq!(
+            t.price(&req("m", &above, "2025-01-01"))
+                .unwrap()
+                .cost
+                .total(),
+            Nanos(40_000_004_000)
+        );
     }
 
     #[test]
     fn history_prices_a_span_at_its_own_time() {
         let t = table();
         let u = usage(1_000_000, 0);
-        assert_eq!(t.price(&req("m", &u, "2025-06-09T23:59:59Z")).unwrap().cost.total(), Nanos(2_000_000_000));
-        assert_eq!(t.price(&req("m", &u, "2025-06-10")).unwrap().cost.total(), Nanos(1_000_000_000));
+        assert_eq!(
+            t.price(&req("m", &u, "2025-06-09T23:59:59Z"))
+                .unwrap()
+                .cost
+                .total(),
+            Nanos(2_000_000_000)
+        );
+        assert_eq!(
+            t.price(&req("m", &u, "2025-06-10")).unwrap().cost.total(),
+            Nanos(1_000_000_000)
+        );
     }
 
     #[test]
@@ -579,20 +647,52 @@ mod tests {
     fn unknown_models_and_bad_usage_are_errors_not_zero() {
         let t = table();
         let u = usage(10, 10);
-        assert_eq!(t.price(&req("nope", &u, "2025-01-01")), Err(PriceError::UnknownModel { model: "nope".into() }));
-        let bad = Usage { input: 10, cache_read: 11, ..Usage::default() };
-        assert!(matches!(t.price(&req("m", &bad, "2025-01-01")), Err(PriceError::InvalidUsage(_))));
+        assert_eq!(
+            t.price(&req("nope", &u, "2025-01-01")),
+            Err(PriceError::UnknownModel {
+                model: "nope".into()
+            })
+        );
+        let bad = Usage {
+            input: 10,
+            cache_read: 11,
+            ..Usage::default()
+        };
+        assert!(matches!(
+            t.price(&req("m", &bad, "2025-01-01")),
+            Err(PriceError::InvalidUsage(_))
+        ));
     }
 
     #[test]
     fn strict_loading_names_the_file_and_line() {
-        let err = PricingTable::from_toml_str("[[model]]\nid = \"x\"\nprovider = \"p\"\n[[model.price]]\ninput = -1\noutput = 1\n", "f.toml").unwrap_err();
-        assert_eq!(err.to_string(), "f.toml:2: model `x`: price `-1` is negative");
-        let err = PricingTable::from_toml_str("[[model]]\nid = \"x\"\nprovider = \"p\"\n[[model.price]]\ninput = 1\n", "f.toml").unwrap_err();
-        assert_eq!(err.to_string(), "f.toml:2: model `x`: price needs both `input` and `output`");
+        let err = PricingTable::from_toml_str(
+            "[[model]]\nid = \"x\"\nprovider = \"p\"\n[[model.price]]\ninput = -1\noutput = 1\n",
+            "f.toml",
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "f.toml:2: model `x`: price `-1` is negative"
+        );
+        let err = PricingTable::from_toml_str(
+            "[[model]]\nid = \"x\"\nprovider = \"p\"\n[[model.price]]\ninput = 1\n",
+            "f.toml",
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "f.toml:2: model `x`: price needs both `input` and `output`"
+        );
         let err = PricingTable::from_toml_str("[[model]]\nid = \"x\"\nprovider = \"p\"\n[[model.price]]\ninput = 1\noutput = 1\nouptut = 2\n", "f.toml").unwrap_err();
-        assert_eq!(err.to_string(), "f.toml:2: model `x`: unknown key `ouptut` in price");
-        let (t, diags) = PricingTable::from_toml_str_lossy("[[model]]\nid = \"x\"\nprovider = \"p\"\n[[model.price]]\ninput = 1\n\n[[model]]\nid = \"y\"\nprovider = \"p\"\n[[model.price]]\ninput = 1\noutput = 2\n", "f.toml");
+        assert_eq!(
+            err.to_string(),
+            "f.toml:2: model `x`: unknown key `ouptut` in price"
+        );
+        let (t, diags) = PricingTable::from_toml_str_lossy(
+            "[[model]]\nid = \"x\"\nprovider = \"p\"\n[[model.price]]\ninput = 1\n\n[[model]]\nid = \"y\"\nprovider = \"p\"\n[[model.price]]\ninput = 1\noutput = 2\n",
+            "f.toml",
+        );
         assert_eq!(t.models().len(), 1);
         assert_eq!(diags.len(), 1);
     }

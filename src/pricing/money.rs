@@ -66,7 +66,12 @@ impl fmt::Display for Nanos {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let sign = if self.0 < 0 { "-" } else { "" };
         let abs = self.0.unsigned_abs();
-        write!(f, "{sign}{}.{:09}", abs / 1_000_000_000, abs % 1_000_000_000)
+        write!(
+            f,
+            "{sign}{}.{:09}",
+            abs / 1_000_000_000,
+            abs % 1_000_000_000
+        )
     }
 }
 
@@ -99,7 +104,8 @@ pub(crate) fn parse_decimal_scaled(text: &str, scale: u32) -> Result<u128, Strin
     if int_part.is_empty() && frac_part.is_empty() {
         return Err(bad());
     }
-    if !int_part.bytes().all(|b| b.is_ascii_digit()) || !frac_part.bytes().all(|b| b.is_ascii_digit())
+    if !int_part.bytes().all(|b| b.is_ascii_digit())
+        || !frac_part.bytes().all(|b| b.is_ascii_digit())
     {
         return Err(bad());
     }
@@ -111,7 +117,9 @@ pub(crate) fn parse_decimal_scaled(text: &str, scale: u32) -> Result<u128, Strin
         return Ok(0);
     }
     if shift >= 0 {
-        let value: u128 = digits.parse().map_err(|_| format!("`{text}` is too large"))?;
+        let value: u128 = digits
+            .parse()
+            .map_err(|_| format!("`{text}` is too large"))?;
         let factor = 10u128
             .checked_pow(u32::try_from(shift).map_err(|_| format!("`{text}` is too large"))?)
             .ok_or_else(|| format!("`{text}` is too large"))?;

@@ -3,9 +3,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use super::PricingError;
 use super::format::{RawCatalog, RawModel, RawNumber, RawPeriod, RawPrices, RawVariant};
 use super::money::parse_decimal_scaled;
-use super::PricingError;
 
 /// Unit prices of one period, tier or variant: nano-USD per million tokens for token prices,
 /// nano-USD per unit for `per_request` and `per_web_search`.
@@ -97,14 +97,26 @@ impl PartialPrices {
         PriceSet {
             input: self.input.unwrap_or_else(|| fallback(base.input)),
             cache_read: self.cache_read.unwrap_or_else(|| fallback(base.cache_read)),
-            cache_write: self.cache_write.unwrap_or_else(|| fallback(base.cache_write)),
-            cache_write_1h: self.cache_write_1h.unwrap_or_else(|| fallback(base.cache_write_1h)),
+            cache_write: self
+                .cache_write
+                .unwrap_or_else(|| fallback(base.cache_write)),
+            cache_write_1h: self
+                .cache_write_1h
+                .unwrap_or_else(|| fallback(base.cache_write_1h)),
             output: self.output.unwrap_or_else(|| fallback(base.output)),
             reasoning: self.reasoning.unwrap_or_else(|| fallback(base.reasoning)),
-            audio_input: self.audio_input.unwrap_or_else(|| fallback(base.audio_input)),
-            audio_output: self.audio_output.unwrap_or_else(|| fallback(base.audio_output)),
-            per_request: self.per_request.unwrap_or_else(|| fallback(base.per_request)),
-            per_web_search: self.per_web_search.unwrap_or_else(|| fallback(base.per_web_search)),
+            audio_input: self
+                .audio_input
+                .unwrap_or_else(|| fallback(base.audio_input)),
+            audio_output: self
+                .audio_output
+                .unwrap_or_else(|| fallback(base.audio_output)),
+            per_request: self
+                .per_request
+                .unwrap_or_else(|| fallback(base.per_request)),
+            per_web_search: self
+                .per_web_search
+                .unwrap_or_else(|| fallback(base.per_web_search)),
         }
     }
 
@@ -242,8 +254,9 @@ pub struct Provider {
 
 /// Finds the 1-based line of the first occurrence of `needle` in `text`, else of the file start.
 pub(crate) fn line_of(text: &str, needle: &str) -> usize {
-    text.find(needle)
-        .map_or(1, |pos| text[..pos].bytes().filter(|&b| b == b'\n').count() + 1)
+    text.find(needle).map_or(1, |pos| {
+        text[..pos].bytes().filter(|&b| b == b'\n').count() + 1
+    })
 }
 
 pub(crate) fn nanos_per_million(n: &RawNumber) -> Result<u64, String> {
@@ -322,7 +335,12 @@ fn variant(raw: &Option<RawVariant>, what: &str) -> Result<Option<Variant>, Stri
 
 fn period(raw: &RawPeriod) -> Result<Period, String> {
     reject_unknown(&raw.unknown, "price")?;
-    let from = raw.from.as_deref().map(parse_date).transpose()?.unwrap_or(i64::MIN);
+    let from = raw
+        .from
+        .as_deref()
+        .map(parse_date)
+        .transpose()?
+        .unwrap_or(i64::MIN);
     let base_partial = partial(&raw.prices)?;
     let base = base_partial
         .complete()
@@ -338,17 +356,39 @@ fn period(raw: &RawPeriod) -> Result<Period, String> {
         let derived = PartialPrices {
             input: Some(input),
             output: Some(output),
-            cache_read: p.cache_read.or(if p.input.is_some() { None } else { Some(base.cache_read) }),
-            cache_write: p.cache_write.or(if p.input.is_some() { None } else { Some(base.cache_write) }),
-            cache_write_1h: p.cache_write_1h.or(if p.input.is_some() || p.cache_write.is_some() { None } else { Some(base.cache_write_1h) }),
-            reasoning: p.reasoning.or(if p.output.is_some() { None } else { Some(base.reasoning) }),
+            cache_read: p.cache_read.or(if p.input.is_some() {
+                None
+            } else {
+                Some(base.cache_read)
+            }),
+            cache_write: p.cache_write.or(if p.input.is_some() {
+                None
+            } else {
+                Some(base.cache_write)
+            }),
+            cache_write_1h: p
+                .cache_write_1h
+                .or(if p.input.is_some() || p.cache_write.is_some() {
+                    None
+                } else {
+                    Some(base.cache_write_1h)
+                }),
+            reasoning: p.reasoning.or(if p.output.is_some() {
+                None
+            } else {
+                Some(base.reasoning)
+            }),
             audio_input: p.audio_input.or(Some(base.audio_input)),
             audio_output: p.audio_output.or(Some(base.audio_output)),
             per_request: p.per_request.or(Some(base.per_request)),
             per_web_search: p.per_web_search.or(Some(base.per_web_search)),
         };
         let prices = derived.complete().unwrap_or(base);
-        tiers.push(Tier { threshold: t.above, inclusive: t.inclusive, prices });
+        tiers.push(Tier {
+            threshold: t.above,
+            inclusive: t.inclusive,
+            prices,
+        });
     }
     tiers.sort_by_key(|t| t.threshold);
     Ok(Period {
@@ -440,14 +480,21 @@ pub(crate) fn validate(
         out.providers.push(Provider {
             id: Arc::from(p.id.to_ascii_lowercase()),
             name: Arc::from(p.name.clone().unwrap_or_else(|| p.id.clone())),
-            aliases: p.aliases.iter().map(|a| Arc::from(a.to_ascii_lowercase())).collect(),
+            aliases: p
+                .aliases
+                .iter()
+                .map(|a| Arc::from(a.to_ascii_lowercase()))
+                .collect(),
         });
     }
     for m in &raw.model {
         let result = model(m, &origin_arc).and_then(|v| {
             let key = (v.provider.to_string(), v.id.to_string());
             if seen.insert(key, ()).is_some() {
-                Err(format!("model `{}` of provider `{}` is listed twice", v.id, v.provider))
+                Err(format!(
+                    "model `{}` of provider `{}` is listed twice",
+                    v.id, v.provider
+                ))
             } else {
                 Ok(v)
             }
@@ -456,7 +503,11 @@ pub(crate) fn validate(
             Ok(v) => out.models.push(v),
             Err(message) => {
                 let line = line_of_model(text, &m.id);
-                let err = PricingError::Invalid { origin: origin.to_owned(), line, message };
+                let err = PricingError::Invalid {
+                    origin: origin.to_owned(),
+                    line,
+                    message,
+                };
                 if strict {
                     return Err(err);
                 }
@@ -468,7 +519,10 @@ pub(crate) fn validate(
         out.aliases.push(DeploymentAlias {
             name: Arc::from(a.name.trim().to_ascii_lowercase()),
             model: Arc::from(a.model.trim().to_ascii_lowercase()),
-            provider: a.provider.as_deref().map(|p| Arc::from(p.to_ascii_lowercase())),
+            provider: a
+                .provider
+                .as_deref()
+                .map(|p| Arc::from(p.to_ascii_lowercase())),
             data_zone: a.data_zone,
         });
     }
@@ -477,7 +531,11 @@ pub(crate) fn validate(
 
 fn line_of_model(text: &str, id: &str) -> usize {
     // TOML writes `id = "x"`, JSON `"id": "x"`; find whichever the file used.
-    for needle in [format!("id = \"{id}\""), format!("\"id\": \"{id}\""), format!("\"{id}\"")] {
+    for needle in [
+        format!("id = \"{id}\""),
+        format!("\"id\": \"{id}\""),
+        format!("\"{id}\""),
+    ] {
         if text.contains(&needle) {
             return line_of(text, &needle);
         }

@@ -13,11 +13,13 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use opentelemetry::trace::{Span as _, SpanKind, Status, TraceContextExt, Tracer, TracerProvider as _};
+use opentelemetry::trace::{
+    Span as _, SpanKind, Status, TraceContextExt, Tracer, TracerProvider as _,
+};
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_otlp::{WithExportConfig, WithTonicConfig};
-use opentelemetry_sdk::trace::{BatchConfigBuilder, BatchSpanProcessor, SdkTracerProvider};
 use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::trace::{BatchConfigBuilder, BatchSpanProcessor, SdkTracerProvider};
 
 use crate::CostProcessor;
 
@@ -51,7 +53,13 @@ impl Rng {
     }
 }
 
-const TENANTS: &[(&str, u64)] = &[("acme", 30), ("globex", 20), ("initech", 12), ("umbrella", 8), ("hooli", 5)];
+const TENANTS: &[(&str, u64)] = &[
+    ("acme", 30),
+    ("globex", 20),
+    ("initech", 12),
+    ("umbrella", 8),
+    ("hooli", 5),
+];
 
 /// What the demo sent.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -82,7 +90,12 @@ pub enum DemoError {
 /// # Errors
 ///
 /// See [`DemoError`].
-pub fn send_demo_traffic(endpoint: &str, api_key: &str, now: SystemTime, queries_per_day: u64) -> Result<DemoSummary, DemoError> {
+pub fn send_demo_traffic(
+    endpoint: &str,
+    api_key: &str,
+    now: SystemTime,
+    queries_per_day: u64,
+) -> Result<DemoSummary, DemoError> {
     let mut metadata = tonic::metadata::MetadataMap::new();
     if let Ok(v) = format!("Bearer {api_key}").parse() {
         metadata.insert("authorization", v);
@@ -104,7 +117,11 @@ pub fn send_demo_traffic(endpoint: &str, api_key: &str, now: SystemTime, queries
         )
         .build();
     let provider = SdkTracerProvider::builder()
-        .with_resource(Resource::builder().with_service_name("support-agent").build())
+        .with_resource(
+            Resource::builder()
+                .with_service_name("support-agent")
+                .build(),
+        )
         .with_span_processor(CostProcessor::new(batch))
         .build();
     let tracer = provider.tracer("peekr-demo");
@@ -120,7 +137,11 @@ pub fn send_demo_traffic(endpoint: &str, api_key: &str, now: SystemTime, queries
         let weight_total: u64 = TENANTS.iter().map(|t| t.1).sum();
         // Weekdays are busier than weekends; every day varies a little.
         let weekday = (day_start / day_secs + 4) % 7; // 1970-01-01 was a Thursday (4)
-        let busy = if weekday == 0 || weekday == 6 { 60 } else { 100 };
+        let busy = if weekday == 0 || weekday == 6 {
+            60
+        } else {
+            100
+        };
         let today_volume = rng.around(queries_per_day * busy / 100, 10);
         for &(tenant, weight) in TENANTS {
             let queries = (today_volume * weight / weight_total).max(1);
@@ -138,7 +159,9 @@ pub fn send_demo_traffic(endpoint: &str, api_key: &str, now: SystemTime, queries
                     if start + 60 > now_secs {
                         break;
                     }
-                    let spans = one_query(&tracer, &mut rng, start, tenant, &session, turn, bloat, switched);
+                    let spans = one_query(
+                        &tracer, &mut rng, start, tenant, &session, turn, bloat, switched,
+                    );
                     summary.queries += 1;
                     summary.spans += spans;
                     q += 1;
@@ -146,8 +169,12 @@ pub fn send_demo_traffic(endpoint: &str, api_key: &str, now: SystemTime, queries
             }
         }
     }
-    provider.force_flush().map_err(|e| DemoError::Flush(e.to_string()))?;
-    provider.shutdown().map_err(|e| DemoError::Flush(e.to_string()))?;
+    provider
+        .force_flush()
+        .map_err(|e| DemoError::Flush(e.to_string()))?;
+    provider
+        .shutdown()
+        .map_err(|e| DemoError::Flush(e.to_string()))?;
     Ok(summary)
 }
 
@@ -167,7 +194,10 @@ fn one_query(
     switched: bool,
 ) -> u64 {
     let mut spans = 0;
-    let ids = [KeyValue::new("tenant.id", tenant.to_owned()), KeyValue::new("session.id", session.to_owned())];
+    let ids = [
+        KeyValue::new("tenant.id", tenant.to_owned()),
+        KeyValue::new("session.id", session.to_owned()),
+    ];
     let root = tracer
         .span_builder("invoke_agent support-agent")
         .with_kind(SpanKind::Server)
@@ -184,21 +214,43 @@ fn one_query(
     let cx = Context::current_with_span(root);
     let mut t_ms = 20;
     // History grows turn over turn; in the bloat period it is never truncated.
-    let history = if bloat { 900 * (turn + 1) * (turn + 1) } else { 300 * turn.min(2) };
+    let history = if bloat {
+        900 * (turn + 1) * (turn + 1)
+    } else {
+        300 * turn.min(2)
+    };
 
-    let call = |rng: &mut Rng, t_ms: &mut u64, name: &str, op: &str, model: &str, input: u64, output: u64, cached: u64, extra: &[KeyValue], fail: bool| {
+    let call = |rng: &mut Rng,
+                t_ms: &mut u64,
+                name: &str,
+                op: &str,
+                model: &str,
+                input: u64,
+                output: u64,
+                cached: u64,
+                extra: &[KeyValue],
+                fail: bool| {
         let dur = 200 + rng.below(1500);
         let mut attrs = vec![
             KeyValue::new("gen_ai.operation.name", op.to_owned()),
             KeyValue::new("gen_ai.provider.name", "openai"),
             KeyValue::new("gen_ai.request.model", model.to_owned()),
-            KeyValue::new("gen_ai.usage.input_tokens", i64::try_from(input).unwrap_or(i64::MAX)),
+            KeyValue::new(
+                "gen_ai.usage.input_tokens",
+                i64::try_from(input).unwrap_or(i64::MAX),
+            ),
         ];
         if op != "embeddings" {
-            attrs.push(KeyValue::new("gen_ai.usage.output_tokens", i64::try_from(output).unwrap_or(i64::MAX)));
+            attrs.push(KeyValue::new(
+                "gen_ai.usage.output_tokens",
+                i64::try_from(output).unwrap_or(i64::MAX),
+            ));
         }
         if cached > 0 {
-            attrs.push(KeyValue::new("gen_ai.usage.cache_read.input_tokens", i64::try_from(cached).unwrap_or(i64::MAX)));
+            attrs.push(KeyValue::new(
+                "gen_ai.usage.cache_read.input_tokens",
+                i64::try_from(cached).unwrap_or(i64::MAX),
+            ));
         }
         attrs.extend(extra.iter().cloned());
         attrs.extend(ids.iter().cloned());
@@ -217,19 +269,52 @@ fn one_query(
     };
 
     let q_tokens = rng.around(120, 40);
-    call(rng, &mut t_ms, "embeddings text-embedding-3-small", "embeddings", "text-embedding-3-small", q_tokens, 0, 0, &[], false);
+    call(
+        rng,
+        &mut t_ms,
+        "embeddings text-embedding-3-small",
+        "embeddings",
+        "text-embedding-3-small",
+        q_tokens,
+        0,
+        0,
+        &[],
+        false,
+    );
     spans += 1;
 
     let plan_in = rng.around(1_400, 15) + history;
     let cached = if plan_in > 1_024 { 1_024 } else { 0 };
     let mut retries = 0;
     while rng.chance(3) && retries < 2 {
-        call(rng, &mut t_ms, "chat gpt-4o-mini", "chat", "gpt-4o-mini", plan_in, 0, cached, &[], true);
+        call(
+            rng,
+            &mut t_ms,
+            "chat gpt-4o-mini",
+            "chat",
+            "gpt-4o-mini",
+            plan_in,
+            0,
+            cached,
+            &[],
+            true,
+        );
         spans += 1;
         retries += 1;
     }
     let plan_out = rng.around(180, 30);
-    call(rng, &mut t_ms, "chat gpt-4o-mini", "chat", "gpt-4o-mini", plan_in, plan_out, cached, &[], false);
+    call(
+        rng,
+        &mut t_ms,
+        "chat gpt-4o-mini",
+        "chat",
+        "gpt-4o-mini",
+        plan_in,
+        plan_out,
+        cached,
+        &[],
+        false,
+    );
     spans += 1;
 
     for _ in 0..rng.below(3) {
@@ -238,14 +323,21 @@ fn one_query(
             .span_builder("execute_tool search_kb")
             .with_kind(SpanKind::Internal)
             .with_start_time(at(start, t_ms))
-            .with_attributes([KeyValue::new("gen_ai.operation.name", "execute_tool"), KeyValue::new("gen_ai.tool.name", "search_kb")])
+            .with_attributes([
+                KeyValue::new("gen_ai.operation.name", "execute_tool"),
+                KeyValue::new("gen_ai.tool.name", "search_kb"),
+            ])
             .start_with_context(tracer, &cx);
         tool.end_with_timestamp(at(start, t_ms + dur));
         t_ms += dur + 10;
         spans += 1;
     }
 
-    let (answer_model, score) = if switched { ("gpt-4o", 0.86 + rng.below(6) as f64 / 100.0) } else { ("gpt-4o-mini", 0.84 + rng.below(6) as f64 / 100.0) };
+    let (answer_model, score) = if switched {
+        ("gpt-4o", 0.86 + rng.below(6) as f64 / 100.0)
+    } else {
+        ("gpt-4o-mini", 0.84 + rng.below(6) as f64 / 100.0)
+    };
     let answer_in = rng.around(2_200, 20) + history;
     let answer_out = rng.around(420, 30);
     call(

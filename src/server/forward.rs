@@ -10,8 +10,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use opentelemetry_proto::tonic::collector::trace::v1::trace_service_client::TraceServiceClient;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::collector::trace::v1::trace_service_client::TraceServiceClient;
 use tokio::sync::mpsc;
 use tonic::metadata::{MetadataKey, MetadataValue};
 use tonic::transport::{Channel, Endpoint};
@@ -39,15 +39,19 @@ impl FromStr for ForwardTarget {
         let mut parts = s.split(',');
         let url = parts.next().unwrap_or_default().trim().to_owned();
         if !(url.starts_with("http://") || url.starts_with("https://")) {
-            return Err(format!("forward url `{url}` must start with http:// or https://"));
+            return Err(format!(
+                "forward url `{url}` must start with http:// or https://"
+            ));
         }
         let mut headers = Vec::new();
         for h in parts {
             let (k, v) = h
                 .split_once('=')
                 .ok_or_else(|| format!("forward header `{h}` is not name=value"))?;
-            MetadataKey::<tonic::metadata::Ascii>::from_bytes(k.trim().to_ascii_lowercase().as_bytes())
-                .map_err(|_| format!("forward header name `{k}` is invalid"))?;
+            MetadataKey::<tonic::metadata::Ascii>::from_bytes(
+                k.trim().to_ascii_lowercase().as_bytes(),
+            )
+            .map_err(|_| format!("forward header name `{k}` is invalid"))?;
             headers.push((k.trim().to_ascii_lowercase(), v.trim().to_owned()));
         }
         Ok(ForwardTarget { url, headers })
@@ -83,7 +87,11 @@ pub struct Forwarder {
 }
 
 fn span_count(req: &ExportTraceServiceRequest) -> usize {
-    req.resource_spans.iter().flat_map(|r| &r.scope_spans).map(|s| s.spans.len()).sum()
+    req.resource_spans
+        .iter()
+        .flat_map(|r| &r.scope_spans)
+        .map(|s| s.spans.len())
+        .sum()
 }
 
 fn retryable(code: tonic::Code) -> bool {
@@ -145,7 +153,11 @@ impl Forwarder {
                 continue;
             }
             d.overflowing.store(false, Ordering::Relaxed);
-            let batch = if i == last { req.take().unwrap_or_default() } else { req.clone().unwrap_or_default() };
+            let batch = if i == last {
+                req.take().unwrap_or_default()
+            } else {
+                req.clone().unwrap_or_default()
+            };
             d.stats.queued_spans.fetch_add(n, Ordering::Relaxed);
             if d.tx.send((n, batch)).is_err() {
                 d.stats.queued_spans.fetch_sub(n, Ordering::Relaxed);
@@ -156,14 +168,20 @@ impl Forwarder {
 
     /// Each destination's URL and counters.
     pub fn stats(&self) -> impl Iterator<Item = (&str, &ForwardStats)> {
-        self.destinations.iter().map(|d| (d.target.url.as_str(), &*d.stats))
+        self.destinations
+            .iter()
+            .map(|d| (d.target.url.as_str(), &*d.stats))
     }
 
     /// Waits until every queue is empty or `timeout` passes; returns whether all drained.
     pub async fn drain(&self, timeout: Duration) -> bool {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
-            if self.destinations.iter().all(|d| d.stats.queued_spans.load(Ordering::Relaxed) == 0) {
+            if self
+                .destinations
+                .iter()
+                .all(|d| d.stats.queued_spans.load(Ordering::Relaxed) == 0)
+            {
                 return true;
             }
             if tokio::time::Instant::now() >= deadline {
@@ -180,8 +198,12 @@ async fn run(
     mut rx: mpsc::UnboundedReceiver<(usize, ExportTraceServiceRequest)>,
     stats: Arc<ForwardStats>,
 ) {
-    let mut client = TraceServiceClient::new(channel).send_compressed(tonic::codec::CompressionEncoding::Gzip);
-    let headers: Vec<(MetadataKey<tonic::metadata::Ascii>, MetadataValue<tonic::metadata::Ascii>)> = target
+    let mut client =
+        TraceServiceClient::new(channel).send_compressed(tonic::codec::CompressionEncoding::Gzip);
+    let headers: Vec<(
+        MetadataKey<tonic::metadata::Ascii>,
+        MetadataValue<tonic::metadata::Ascii>,
+    )> = target
         .headers
         .iter()
         .filter_map(|(k, v)| Some((MetadataKey::from_bytes(k.as_bytes()).ok()?, v.parse().ok()?)))
@@ -228,9 +250,17 @@ mod tests {
 
     #[test]
     fn targets_parse_with_headers() {
-        let t: ForwardTarget = "http://127.0.0.1:4317,x-api-key=abc,Authorization=Bearer k".parse().unwrap();
+        let t: ForwardTarget = "http://127.0.0.1:4317,x-api-key=abc,Authorization=Bearer k"
+            .parse()
+            .unwrap();
         assert_eq!(t.url, "http://127.0.0.1:4317");
-        assert_eq!(t.headers, vec![("x-api-key".into(), "abc".into()), ("authorization".into(), "Bearer k".into())]);
+        assert_eq!(
+            t.headers,
+            vec![
+                ("x-api-key".into(), "abc".into()),
+                ("authorization".into(), "Bearer k".into())
+            ]
+        );
         assert_eq!(
             "127.0.0.1:4317".parse::<ForwardTarget>().unwrap_err(),
             "forward url `127.0.0.1:4317` must start with http:// or https://"

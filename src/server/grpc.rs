@@ -16,15 +16,17 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 
-use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{TraceService, TraceServiceServer};
+use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
+    TraceService, TraceServiceServer,
+};
 use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
-use tonic::codegen::{http, Body, BoxFuture, Service, StdError};
+use tonic::codegen::{Body, BoxFuture, Service, StdError, http};
 use tonic::server::NamedService;
 use tonic::{Request, Response, Status};
 
-use super::auth::{key_from_headers, KeyStore, Principal};
+use super::auth::{KeyStore, Principal, key_from_headers};
 use super::forward::Forwarder;
 use super::ingest::Ingestor;
 use super::store::{Store, StoreError};
@@ -47,11 +49,16 @@ pub struct IngestStats {
 }
 
 /// Authenticates request metadata against the key store.
-pub(crate) fn authenticate(keys: &KeyStore, metadata: &tonic::metadata::MetadataMap) -> Result<Principal, Status> {
+pub(crate) fn authenticate(
+    keys: &KeyStore,
+    metadata: &tonic::metadata::MetadataMap,
+) -> Result<Principal, Status> {
     let auth = metadata.get("authorization").and_then(|v| v.to_str().ok());
     let x_key = metadata.get("x-api-key").and_then(|v| v.to_str().ok());
     let Some(key) = key_from_headers(auth, x_key) else {
-        return Err(Status::unauthenticated("missing API key: send `authorization: Bearer <key>` or `x-api-key: <key>`"));
+        return Err(Status::unauthenticated(
+            "missing API key: send `authorization: Bearer <key>` or `x-api-key: <key>`",
+        ));
     };
     match keys.authenticate(key) {
         Ok(Some(p)) => Ok(p),
@@ -86,10 +93,14 @@ impl TraceService for OtlpTraceService {
         request: Request<ExportTraceServiceRequest>,
     ) -> Result<Response<ExportTraceServiceResponse>, Status> {
         let principal = authenticate(&self.keys, request.metadata()).inspect_err(|_| {
-            self.stats.requests_unauthenticated.fetch_add(1, Ordering::Relaxed);
+            self.stats
+                .requests_unauthenticated
+                .fetch_add(1, Ordering::Relaxed);
         })?;
         if !principal.scope.can_ingest() {
-            return Err(Status::permission_denied("this key is read-only; use an ingest key to send spans"));
+            return Err(Status::permission_denied(
+                "this key is read-only; use an ingest key to send spans",
+            ));
         }
         let mut request = request.into_inner();
         let processed = self.ingestor.process(&mut request);
@@ -97,7 +108,9 @@ impl TraceService for OtlpTraceService {
         let ticket = match self.store.submit(&principal.project, processed.records) {
             Ok(t) => t,
             Err(error @ (StoreError::Full { .. } | StoreError::Closed)) => {
-                self.stats.requests_unavailable.fetch_add(1, Ordering::Relaxed);
+                self.stats
+                    .requests_unavailable
+                    .fetch_add(1, Ordering::Relaxed);
                 return Err(Status::unavailable(error.to_string()));
             }
             Err(error) => return Err(Status::unavailable(error.to_string())),
@@ -107,20 +120,30 @@ impl TraceService for OtlpTraceService {
             tracing::error!(name: "Receiver.CommitFailed", %error, "batch not stored");
             Status::unavailable(format!("batch not stored: {error}"))
         })?;
-        self.stats.spans_committed.fetch_add(stored, Ordering::Relaxed);
-        self.stats.llm_spans_priced.fetch_add(processed.priced, Ordering::Relaxed);
-        self.stats.llm_spans_unpriced.fetch_add(processed.unpriced, Ordering::Relaxed);
+        self.stats
+            .spans_committed
+            .fetch_add(stored, Ordering::Relaxed);
+        self.stats
+            .llm_spans_priced
+            .fetch_add(processed.priced, Ordering::Relaxed);
+        self.stats
+            .llm_spans_unpriced
+            .fetch_add(processed.unpriced, Ordering::Relaxed);
         if let Some(f) = &self.forwarder {
             f.enqueue(request);
         }
         let partial_success = (processed.rejected > 0).then(|| {
-            self.stats.spans_rejected.fetch_add(processed.rejected as u64, Ordering::Relaxed);
+            self.stats
+                .spans_rejected
+                .fetch_add(processed.rejected as u64, Ordering::Relaxed);
             ExportTracePartialSuccess {
                 rejected_spans: processed.rejected,
                 error_message: processed.reason.unwrap_or_default(),
             }
         });
-        Ok(Response::new(ExportTraceServiceResponse { partial_success }))
+        Ok(Response::new(ExportTraceServiceResponse {
+            partial_success,
+        }))
     }
 }
 
@@ -137,7 +160,11 @@ impl<S: NamedService> NamedService for StatusMapped<S> {
 
 impl<S, B> Service<http::Request<B>> for StatusMapped<S>
 where
-    S: Service<http::Request<B>, Response = http::Response<tonic::body::Body>, Error = std::convert::Infallible>,
+    S: Service<
+            http::Request<B>,
+            Response = http::Response<tonic::body::Body>,
+            Error = std::convert::Infallible,
+        >,
     S::Future: Send + 'static,
     B: Body + Send + 'static,
     B::Error: Into<StdError> + Send + 'static,
@@ -161,11 +188,14 @@ where
                 .and_then(|v| v.parse::<i32>().ok());
             let mapped = match code {
                 Some(c) if c == tonic::Code::Internal as i32 => Some(tonic::Code::InvalidArgument),
-                Some(c) if c == tonic::Code::OutOfRange as i32 => Some(tonic::Code::ResourceExhausted),
+                Some(c) if c == tonic::Code::OutOfRange as i32 => {
+                    Some(tonic::Code::ResourceExhausted)
+                }
                 _ => None,
             };
             if let Some(m) = mapped {
-                res.headers_mut().insert("grpc-status", http::HeaderValue::from(m as i32));
+                res.headers_mut()
+                    .insert("grpc-status", http::HeaderValue::from(m as i32));
             }
             Ok(res)
         })
@@ -174,7 +204,10 @@ where
 
 /// The service ready to add to a tonic server: gzip and zstd accepted, messages capped at
 /// `max_message_bytes`, decode failures mapped (see [`StatusMapped`]).
-pub fn trace_service(svc: OtlpTraceService, max_message_bytes: usize) -> StatusMapped<TraceServiceServer<OtlpTraceService>> {
+pub fn trace_service(
+    svc: OtlpTraceService,
+    max_message_bytes: usize,
+) -> StatusMapped<TraceServiceServer<OtlpTraceService>> {
     use tonic::codec::CompressionEncoding;
     StatusMapped(
         TraceServiceServer::new(svc)

@@ -11,9 +11,9 @@ use opentelemetry_proto::tonic::common::v1::any_value::Value as PValue;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue as PKeyValue};
 use opentelemetry_proto::tonic::trace::v1::Span as PSpan;
 
-use crate::enrich::{is_written_key, CostStatus, Dialects, Enricher, OutValue};
+use crate::enrich::{CostStatus, Dialects, Enricher, OutValue, is_written_key};
 use crate::semconv as sc;
-use crate::usage::{extract, AttrValue, Attributes, IdentityKeys};
+use crate::usage::{AttrValue, Attributes, IdentityKeys, extract};
 
 use super::record::SpanRecord;
 
@@ -57,7 +57,9 @@ pub struct Ingestor {
 }
 
 fn str_value(s: impl Into<String>) -> Option<AnyValue> {
-    Some(AnyValue { value: Some(PValue::StringValue(s.into())) })
+    Some(AnyValue {
+        value: Some(PValue::StringValue(s.into())),
+    })
 }
 
 fn out_to_proto(v: OutValue) -> Option<AnyValue> {
@@ -72,10 +74,12 @@ fn out_to_proto(v: OutValue) -> Option<AnyValue> {
 
 fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 /// Converts an attribute value to JSON for the `attributes` column.
@@ -86,8 +90,15 @@ fn to_json(v: Option<&AnyValue>) -> serde_json::Value {
         Some(PValue::BoolValue(b)) => J::Bool(*b),
         Some(PValue::IntValue(i)) => J::from(*i),
         Some(PValue::DoubleValue(d)) => serde_json::Number::from_f64(*d).map_or(J::Null, J::Number),
-        Some(PValue::ArrayValue(a)) => J::Array(a.values.iter().map(|v| to_json(Some(v))).collect()),
-        Some(PValue::KvlistValue(kv)) => J::Object(kv.values.iter().map(|kv| (kv.key.clone(), to_json(kv.value.as_ref()))).collect()),
+        Some(PValue::ArrayValue(a)) => {
+            J::Array(a.values.iter().map(|v| to_json(Some(v))).collect())
+        }
+        Some(PValue::KvlistValue(kv)) => J::Object(
+            kv.values
+                .iter()
+                .map(|kv| (kv.key.clone(), to_json(kv.value.as_ref())))
+                .collect(),
+        ),
         Some(PValue::BytesValue(b)) => J::String(hex(b)),
         // Dictionary-encoded strings (profiles) never appear on trace spans.
         Some(PValue::StringValueStrindex(_)) | None => J::Null,
@@ -102,7 +113,11 @@ impl Ingestor {
     /// An ingestor pricing with `enricher`.
     #[must_use]
     pub fn new(enricher: Arc<Enricher>, identity: IdentityKeys, dialects: Dialects) -> Self {
-        Ingestor { enricher, identity, dialects }
+        Ingestor {
+            enricher,
+            identity,
+            dialects,
+        }
     }
 
     /// The enricher (for hot reload).
@@ -120,10 +135,12 @@ impl Ingestor {
             let service = resource_attrs
                 .iter()
                 .find(|kv| kv.key == sc::SERVICE_NAME)
-                .and_then(|kv| match kv.value.as_ref().and_then(|v| v.value.as_ref()) {
-                    Some(PValue::StringValue(s)) => Some(s.clone()),
-                    _ => None,
-                })
+                .and_then(
+                    |kv| match kv.value.as_ref().and_then(|v| v.value.as_ref()) {
+                        Some(PValue::StringValue(s)) => Some(s.clone()),
+                        _ => None,
+                    },
+                )
                 .unwrap_or_default();
             let resource_facts = extract(resource_attrs, &self.identity);
             let resource_tenant = resource_facts.tenant.map(str::to_owned);
@@ -131,7 +148,9 @@ impl Ingestor {
             for ss in &mut rs.scope_spans {
                 let before = ss.spans.len();
                 ss.spans.retain(|s| {
-                    s.trace_id.len() == 16 && s.span_id.len() == 8 && (s.parent_span_id.is_empty() || s.parent_span_id.len() == 8)
+                    s.trace_id.len() == 16
+                        && s.span_id.len() == 8
+                        && (s.parent_span_id.is_empty() || s.parent_span_id.len() == 8)
                 });
                 let dropped = before - ss.spans.len();
                 if dropped > 0 {
@@ -141,7 +160,13 @@ impl Ingestor {
                     });
                 }
                 for span in &mut ss.spans {
-                    let record = self.enrich_span(span, &service, resource_tenant.as_deref(), resource_session.as_deref(), &mut out);
+                    let record = self.enrich_span(
+                        span,
+                        &service,
+                        resource_tenant.as_deref(),
+                        resource_session.as_deref(),
+                        &mut out,
+                    );
                     out.records.push(record);
                 }
             }
@@ -164,7 +189,8 @@ impl Ingestor {
             let record = SpanRecord {
                 trace_id: hex(&span.trace_id),
                 span_id: hex(&span.span_id),
-                parent_span_id: (!span.parent_span_id.is_empty()).then(|| hex(&span.parent_span_id)),
+                parent_span_id: (!span.parent_span_id.is_empty())
+                    .then(|| hex(&span.parent_span_id)),
                 name: span.name.clone(),
                 service: service.to_owned(),
                 start_time_ns: i64::try_from(span.start_time_unix_nano).unwrap_or(i64::MAX),
@@ -197,19 +223,37 @@ impl Ingestor {
                 _ => out.unpriced += 1,
             }
             let replacing_cost = e.status == CostStatus::Priced;
-            span.attributes.retain(|kv| !(is_written_key(&kv.key) || (replacing_cost && kv.key == sc::GEN_AI_USAGE_COST)));
+            span.attributes.retain(|kv| {
+                !(is_written_key(&kv.key) || (replacing_cost && kv.key == sc::GEN_AI_USAGE_COST))
+            });
             e.attributes(self.dialects, |k, v| {
-                span.attributes.push(PKeyValue { key: k.to_owned(), value: out_to_proto(v), ..PKeyValue::default() });
+                span.attributes.push(PKeyValue {
+                    key: k.to_owned(),
+                    value: out_to_proto(v),
+                    ..PKeyValue::default()
+                });
             });
         }
-        if record.tenant_id.is_some() && !span.attributes.iter().any(|kv| self.identity.tenant.contains(&kv.key)) {
+        if record.tenant_id.is_some()
+            && !span
+                .attributes
+                .iter()
+                .any(|kv| self.identity.tenant.contains(&kv.key))
+        {
             // A tenant set on the resource only: make it visible on the stored span too.
             if let (Some(key), Some(t)) = (self.identity.tenant.first(), &record.tenant_id) {
-                span.attributes.push(PKeyValue { key: key.clone(), value: str_value(t.clone()), ..PKeyValue::default() });
+                span.attributes.push(PKeyValue {
+                    key: key.clone(),
+                    value: str_value(t.clone()),
+                    ..PKeyValue::default()
+                });
             }
         }
-        let json: serde_json::Map<String, serde_json::Value> =
-            span.attributes.iter().map(|kv| (kv.key.clone(), to_json(kv.value.as_ref()))).collect();
+        let json: serde_json::Map<String, serde_json::Value> = span
+            .attributes
+            .iter()
+            .map(|kv| (kv.key.clone(), to_json(kv.value.as_ref())))
+            .collect();
         record.attributes = serde_json::Value::Object(json).to_string();
         record
     }

@@ -14,8 +14,8 @@ use crate::pricing::PricingTable;
 use crate::usage::IdentityKeys;
 
 use super::auth::{AuthError, KeyStore};
-use super::forward::{ForwardTarget, Forwarder, FORWARD_QUEUE_SPANS_DEFAULT};
-use super::grpc::{trace_service, IngestStats, OtlpTraceService};
+use super::forward::{FORWARD_QUEUE_SPANS_DEFAULT, ForwardTarget, Forwarder};
+use super::grpc::{IngestStats, OtlpTraceService, trace_service};
 use super::ingest::Ingestor;
 use super::store::{SqliteStore, SqliteStoreConfig, Store, StoreError};
 
@@ -102,6 +102,7 @@ pub struct Receiver {
     keys: Arc<KeyStore>,
     enricher: Arc<Enricher>,
     stats: Arc<IngestStats>,
+    forwarder: Arc<std::sync::OnceLock<Arc<Forwarder>>>,
 }
 
 /// Loads the built-in catalog with `files` layered on top, strictly.
@@ -165,14 +166,22 @@ impl Receiver {
     ///
     /// See [`ServeError`].
     pub fn open(config: ReceiverConfig) -> Result<Receiver, ServeError> {
-        let mut store_config = SqliteStoreConfig::in_dir(&config.data_dir).with_retention_days(config.retention_days);
+        let mut store_config =
+            SqliteStoreConfig::in_dir(&config.data_dir).with_retention_days(config.retention_days);
         if let Some(n) = config.max_queued_spans {
             store_config = store_config.with_max_queued_spans(n);
         }
         let store = Arc::new(SqliteStore::open(store_config)?);
         let keys = Arc::new(KeyStore::open(store.path())?);
         let enricher = Arc::new(Enricher::new(Arc::new(load_prices(&config.price_files)?)));
-        Ok(Receiver { config, store, keys, enricher, stats: Arc::default() })
+        Ok(Receiver {
+            config,
+            store,
+            keys,
+            enricher,
+            stats: Arc::default(),
+            forwarder: Arc::default(),
+        })
     }
 
     /// The store.
@@ -199,6 +208,12 @@ impl Receiver {
         &self.stats
     }
 
+    /// The forwarder, once serving started with `--forward` destinations (for its counters).
+    #[must_use]
+    pub fn forwarder(&self) -> Arc<std::sync::OnceLock<Arc<Forwarder>>> {
+        self.forwarder.clone()
+    }
+
     /// The database file.
     #[must_use]
     pub fn db_path(&self) -> &Path {
@@ -221,14 +236,27 @@ impl Receiver {
         let forwarder = if self.config.forward.is_empty() {
             None
         } else {
-            Some(Arc::new(Forwarder::start(&self.config.forward, self.config.forward_queue_spans).map_err(ServeError::Forward)?))
+            let f = Arc::new(
+                Forwarder::start(&self.config.forward, self.config.forward_queue_spans)
+                    .map_err(ServeError::Forward)?,
+            );
+            let _ = self.forwarder.set(f.clone());
+            Some(f)
         };
-        watch_prices(self.config.price_files.clone(), &self.enricher, PRICE_RELOAD_INTERVAL);
+        watch_prices(
+            self.config.price_files.clone(),
+            &self.enricher,
+            PRICE_RELOAD_INTERVAL,
+        );
         let store_dyn: Arc<dyn Store> = self.store.clone();
         let svc = OtlpTraceService {
             store: store_dyn.clone(),
             keys: self.keys.clone(),
-            ingestor: Ingestor::new(self.enricher.clone(), self.config.identity.clone(), self.config.dialects),
+            ingestor: Ingestor::new(
+                self.enricher.clone(),
+                self.config.identity.clone(),
+                self.config.dialects,
+            ),
             forwarder: forwarder.clone(),
             stats: self.stats.clone(),
         };
@@ -239,7 +267,12 @@ impl Receiver {
         });
         let http_task = match http {
             Some(listener) => {
-                let state = super::http_state(store_dyn.clone(), self.keys.clone(), self.stats.clone(), forwarder.clone());
+                let state = super::http_state(
+                    store_dyn.clone(),
+                    self.keys.clone(),
+                    self.stats.clone(),
+                    forwarder.clone(),
+                );
                 let mut rx = stop_rx.clone();
                 Some(tokio::spawn(async move {
                     let app = super::http_router(state);

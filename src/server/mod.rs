@@ -8,12 +8,14 @@
 
 use std::sync::Arc;
 
+pub mod alerting;
 pub mod auth;
 pub mod demo;
 pub mod forward;
 pub mod grpc;
 pub mod ingest;
 pub mod price_cli;
+pub mod prometheus;
 pub mod receiver;
 pub mod record;
 pub mod report;

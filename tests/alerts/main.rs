@@ -5,6 +5,8 @@
 //! formula in `docs/alerts.md`.
 
 mod processor;
+#[cfg(feature = "server")]
+mod webhook;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

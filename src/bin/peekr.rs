@@ -474,9 +474,13 @@ fn serve(args: ServeArgs) -> ExitCode {
         eprintln!("peekr: receiving OTLP/gRPC on {grpc_addr}, Costs page on http://{http_addr}, data in {}", data_dir.display());
         if args.demo {
             let keys = receiver.keys().clone();
+            let already = {
+                use peekr::server::store::Store as _;
+                receiver.store().projects().map(|p| p.iter().any(|p| p == peekr::server::demo::DEMO_PROJECT)).unwrap_or(false)
+            };
             let demo_days = args.demo_queries_per_day;
             tokio::spawn(async move {
-                if let Err(e) = run_demo(keys, grpc_addr, http_addr, demo_days).await {
+                if let Err(e) = run_demo(keys, grpc_addr, http_addr, demo_days, already).await {
                     eprintln!("peekr: demo failed: {e}");
                 }
             });
@@ -494,6 +498,7 @@ async fn run_demo(
     grpc: SocketAddr,
     http: SocketAddr,
     per_day: u64,
+    already_seeded: bool,
 ) -> Result<(), String> {
     use peekr::server::demo::{DEMO_PROJECT, send_demo_traffic};
     let ingest = keys
@@ -502,6 +507,16 @@ async fn run_demo(
     let read = keys
         .create(DEMO_PROJECT, KeyScope::Read)
         .map_err(|e| e.to_string())?;
+    if already_seeded {
+        eprintln!(
+            "peekr: demo data already in this store (project `{DEMO_PROJECT}`); not seeding again\n\
+             peekr:   ingest key (send your own spans): {}\n\
+             peekr:   dashboard key (read-only):        {}\n\
+             peekr: open http://{http}/ and sign in with the dashboard key, or run `peekr report`",
+            ingest.secret, read.secret
+        );
+        return Ok(());
+    }
     let endpoint = format!("http://{grpc}");
     let secret = ingest.secret.clone();
     let handle = tokio::runtime::Handle::current();

@@ -554,6 +554,15 @@ fn check_table(label: &str, table: &PricingTable) -> CliOutput {
     }
 }
 
+/// Whether a price file without a telling extension is JSON: an object, or a list of objects
+/// (genai-prices). A TOML file may also start with `[` (`[[model]]`).
+fn looks_like_json(text: &str) -> bool {
+    let t = text.trim_start();
+    t.starts_with('{')
+        || t.strip_prefix('[')
+            .is_some_and(|rest| rest.trim_start().starts_with(['{', ']']))
+}
+
 /// `peekr prices check FILE`: validates a price file strictly. The format follows the
 /// extension (`.toml`, or `.json` in Peekr's, genai-prices' or LiteLLM's shape, detected from
 /// the content). Errors print as `path:line: message`; entries of the public files that the
@@ -570,10 +579,16 @@ pub fn run_prices_check(path: &Path) -> CliOutput {
             );
         }
     };
-    let is_json = path
+    let is_json = match path
         .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
-        || text.trim_start().starts_with(['{', '[']);
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        Some("json") => true,
+        Some("toml") => false,
+        _ => looks_like_json(&text),
+    };
     let mut warnings = String::new();
     let result = if !is_json {
         PricingTable::from_toml_str(&text, &origin)

@@ -6,3 +6,5 @@ mod catalog;
 mod crosscheck;
 mod loaders;
 mod matching;
+#[cfg(feature = "server")]
+mod cli_lib;

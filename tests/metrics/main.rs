@@ -209,3 +209,63 @@ fn tenants_are_admitted_up_to_the_bound_then_other() {
     assert_eq!(metrics.tenant_label("c"), Value::from(m::OTHER_TENANT));
     assert_eq!(metrics.tenant_label("a"), Value::from("a"));
 }
+
+#[test]
+fn the_grafana_dashboard_queries_the_documented_metric_names() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/grafana/peekr-dashboard.json"
+    ))
+    .unwrap();
+    let dashboard: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let exprs: Vec<String> = dashboard["panels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["targets"].as_array().cloned().unwrap_or_default())
+        .filter_map(|t| t["expr"].as_str().map(str::to_owned))
+        .collect();
+    assert!(!exprs.is_empty());
+    // The Prometheus forms of the OTel names (see docs/metrics.md).
+    let known = [
+        "gen_ai_client_token_usage_sum",
+        "gen_ai_client_token_usage_bucket",
+        "peekr_cost_USD_total",
+        "peekr_query_cost_USD_sum",
+        "peekr_query_cost_USD_count",
+        "peekr_query_cost_USD_bucket",
+        "peekr_spans_unpriced_total",
+        "peekr_traces_evicted_total",
+        "peekr_alerts_dropped_total",
+    ];
+    for name in known {
+        assert!(
+            exprs.iter().any(|e| e.contains(name)),
+            "no panel uses {name}"
+        );
+    }
+    for expr in &exprs {
+        for word in expr.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
+            if (word.starts_with("peekr_") || word.starts_with("gen_ai_client"))
+                && word != "peekr_cost_status"
+            {
+                assert!(known.contains(&word), "unknown metric {word} in {expr}");
+            }
+        }
+    }
+    let docs =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/metrics.md")).unwrap();
+    for name in [
+        m::GEN_AI_CLIENT_TOKEN_USAGE,
+        m::PEEKR_COST,
+        m::PEEKR_QUERY_COST,
+        m::PEEKR_SPANS_UNPRICED,
+        m::PEEKR_TRACES_EVICTED,
+        m::PEEKR_ALERTS_DROPPED,
+    ] {
+        assert!(
+            docs.contains(&format!("`{name}`")),
+            "{name} is not documented"
+        );
+    }
+}

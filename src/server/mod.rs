@@ -10,12 +10,14 @@ use std::sync::Arc;
 
 pub mod alerting;
 pub mod auth;
+pub(crate) mod dashboard;
 pub mod demo;
 pub mod forward;
 pub mod grpc;
 pub mod ingest;
 pub mod price_cli;
 pub mod prometheus;
+pub mod query;
 pub mod receiver;
 pub mod record;
 pub mod report;
@@ -42,12 +44,16 @@ pub(crate) fn http_state(
     stats: Arc<grpc::IngestStats>,
     forwarder: Option<Arc<forward::Forwarder>>,
 ) -> HttpState {
-    HttpState { store, keys, stats, forwarder }
+    HttpState {
+        store,
+        keys,
+        stats,
+        forwarder,
+    }
 }
 
-/// The HTTP router: a health endpoint until the Costs page is mounted.
+/// The HTTP router: the Costs page, its JSON API (`/api/v1`) and `/healthz`; see
+/// [`dashboard`].
 pub(crate) fn http_router(state: HttpState) -> axum::Router {
-    axum::Router::new()
-        .route("/healthz", axum::routing::get(|| async { "ok" }))
-        .with_state(state)
+    dashboard::router(state)
 }

@@ -79,7 +79,7 @@ use tokio::sync::oneshot;
 use super::record::SpanRecord;
 
 pub use dashboard_queries::{
-    FilterValues, MAX_FILTER_VALUES, ModelCallStats, RetryStats, SessionTurn, SpanFilter, SpanGroup,
+    FilterValues, MAX_FILTER_VALUES, SessionTurn, SpanFilter, SpanGroup, SpanRollupRow,
 };
 pub use sql::{SqlError, SqlOutput, run_readonly_sql};
 
@@ -546,15 +546,17 @@ pub trait Store: Send + Sync + 'static {
         filter: &SpanFilter,
     ) -> Result<Vec<DayCost>, StoreError>;
 
-    /// Cost, calls, tokens and errors of the spans matching `filter` that ended in `window`,
-    /// grouped `by` any [`SpanGroup`] (including service and span name), most expensive first.
-    fn span_breakdown(
+    /// Sums over the spans matching `filter` that ended in `window`, per UTC day and per
+    /// combination of the `by` columns (any [`SpanGroup`], including service and span name),
+    /// with errors, retries and evaluation scores: one pass that answers every breakdown,
+    /// period comparison and insight of a page load.
+    fn span_rollup(
         &self,
         project: &str,
         window: Window,
         filter: &SpanFilter,
-        by: SpanGroup,
-    ) -> Result<Vec<BreakdownRow>, StoreError>;
+        by: &[SpanGroup],
+    ) -> Result<Vec<SpanRollupRow>, StoreError>;
 
     /// [`Store::top_traces`] restricted to queries of the filter's tenant that contain a span
     /// matching its model, service and operation.
@@ -575,23 +577,6 @@ pub trait Store: Send + Sync + 'static {
         filter: &SpanFilter,
         limit: usize,
     ) -> Result<Vec<SessionTurn>, StoreError>;
-
-    /// LLM calls per (operation, model), with evaluation scores where spans carry
-    /// `gen_ai.evaluation.score.value`.
-    fn model_calls(
-        &self,
-        project: &str,
-        window: Window,
-        filter: &SpanFilter,
-    ) -> Result<Vec<ModelCallStats>, StoreError>;
-
-    /// Failed LLM calls, their cost, and which of them were retried.
-    fn retry_stats(
-        &self,
-        project: &str,
-        window: Window,
-        filter: &SpanFilter,
-    ) -> Result<RetryStats, StoreError>;
 
     /// Distinct tenants, models, services and operations in `window` (for filter menus).
     fn filter_values(&self, project: &str, window: Window) -> Result<FilterValues, StoreError>;
@@ -922,14 +907,14 @@ impl Store for SqliteStore {
         self.read(|conn| dashboard_queries::cost_per_query_filtered(conn, project, window, filter))
     }
 
-    fn span_breakdown(
+    fn span_rollup(
         &self,
         project: &str,
         window: Window,
         filter: &SpanFilter,
-        by: SpanGroup,
-    ) -> Result<Vec<BreakdownRow>, StoreError> {
-        self.read(|conn| dashboard_queries::span_breakdown(conn, project, window, filter, by))
+        by: &[SpanGroup],
+    ) -> Result<Vec<SpanRollupRow>, StoreError> {
+        self.read(|conn| dashboard_queries::span_rollup(conn, project, window, filter, by))
     }
 
     fn top_traces_filtered(
@@ -952,24 +937,6 @@ impl Store for SqliteStore {
         limit: usize,
     ) -> Result<Vec<SessionTurn>, StoreError> {
         self.read(|conn| dashboard_queries::session_turns(conn, project, window, filter, limit))
-    }
-
-    fn model_calls(
-        &self,
-        project: &str,
-        window: Window,
-        filter: &SpanFilter,
-    ) -> Result<Vec<ModelCallStats>, StoreError> {
-        self.read(|conn| dashboard_queries::model_calls(conn, project, window, filter))
-    }
-
-    fn retry_stats(
-        &self,
-        project: &str,
-        window: Window,
-        filter: &SpanFilter,
-    ) -> Result<RetryStats, StoreError> {
-        self.read(|conn| dashboard_queries::retry_stats(conn, project, window, filter))
     }
 
     fn filter_values(&self, project: &str, window: Window) -> Result<FilterValues, StoreError> {

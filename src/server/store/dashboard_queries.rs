@@ -21,8 +21,8 @@ use rusqlite::types::ToSql;
 use rusqlite::{Connection, Row};
 use serde::Serialize;
 
-use super::schema::{NANOS_PER_DAY, days_from_date};
-use super::{BreakdownRow, DayCost, StoreError, TraceSummary, Window, display, per_query};
+use super::schema::{NANOS_PER_DAY, date_from_days, days_from_date};
+use super::{DayCost, StoreError, TraceSummary, Window, display, per_query};
 
 /// Most distinct values [`SqliteStore::filter_values`](super::SqliteStore) returns per column.
 pub const MAX_FILTER_VALUES: usize = 200;
@@ -58,7 +58,7 @@ impl SpanFilter {
     }
 }
 
-/// What a [`Store::span_breakdown`](super::Store::span_breakdown) groups spans by.
+/// A column [`Store::span_rollup`](super::Store::span_rollup) can group spans by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SpanGroup {
@@ -134,51 +134,54 @@ pub struct SessionTurn {
     pub tenant_id: Option<String>,
 }
 
-/// LLM calls of one model for one operation, for the model-mismatch insight. The `scored_*`
-/// fields cover only the calls that carry `gen_ai.evaluation.score.value`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ModelCallStats {
-    /// `gen_ai.operation.name` (`None` when absent).
+/// Sums over the spans of one UTC day (of each span's end) and one combination of the grouped
+/// columns: what [`Store::span_rollup`](super::Store::span_rollup) returns. Columns that were not
+/// grouped are `None`, as are absent values of grouped ones.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SpanRollupRow {
+    /// The UTC day.
+    #[serde(with = "display")]
+    pub day: jiff::civil::Date,
+    /// Model, when grouped by it.
+    pub model: Option<String>,
+    /// Operation, when grouped by it.
     pub operation: Option<String>,
-    /// The model.
-    pub model: String,
-    /// LLM calls.
-    pub calls: i64,
-    /// Their cost, nano-USD.
-    pub cost_nanos: i64,
-    /// Their input tokens.
-    pub tokens_input: i64,
-    /// Their output tokens.
-    pub tokens_output: i64,
-    /// Distinct UTC days with a call.
-    pub days: i64,
-    /// Calls with an evaluation score.
-    pub scored_calls: i64,
-    /// Cost of the scored calls, nano-USD.
-    pub scored_cost_nanos: i64,
-    /// Input tokens of the scored calls.
-    pub scored_tokens_input: i64,
-    /// Output tokens of the scored calls.
-    pub scored_tokens_output: i64,
-    /// Sum of the scores (display and comparison only; never money).
-    pub score_sum: f64,
-}
-
-/// Failed LLM calls and the ones that were retried.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct RetryStats {
-    /// LLM calls in the window.
+    /// Tenant, when grouped by it.
+    pub tenant: Option<String>,
+    /// Service, when grouped by it.
+    pub service: Option<String>,
+    /// Span name, when grouped by it.
+    pub name: Option<String>,
+    /// Spans.
+    pub spans: i64,
+    /// LLM calls (spans with a cost status or a cost).
     pub llm_calls: i64,
-    /// LLM calls with error status.
+    /// Cost, nano-USD.
+    pub cost_nanos: i64,
+    /// Input tokens.
+    pub tokens_input: i64,
+    /// Output tokens.
+    pub tokens_output: i64,
+    /// Spans with error status.
     pub errors: i64,
-    /// Cost of those, nano-USD.
+    /// LLM calls with error status.
+    pub llm_errors: i64,
+    /// Cost of the spans with error status, nano-USD.
     pub error_cost_nanos: i64,
-    /// Failed calls followed, in the same trace, by a later span of the same name: retries.
+    /// Failed spans followed, in the same trace, by a later span of the same name: retries.
     pub retried_calls: i64,
-    /// Cost of the retried failed calls, nano-USD.
+    /// Cost of those, nano-USD.
     pub retried_cost_nanos: i64,
-    /// Distinct traces with a failed call.
-    pub failed_traces: i64,
+    /// Spans with a numeric `gen_ai.evaluation.score.value`.
+    pub scored_calls: i64,
+    /// Their cost, nano-USD.
+    pub scored_cost_nanos: i64,
+    /// Their input tokens.
+    pub scored_tokens_input: i64,
+    /// Their output tokens.
+    pub scored_tokens_output: i64,
+    /// Sum of their scores (comparison and display only; never money).
+    pub score_sum: f64,
 }
 
 /// Distinct values present in a window, to fill the page's filter menus.
@@ -340,55 +343,94 @@ pub(super) fn cost_per_query_filtered(
         .collect())
 }
 
-pub(super) fn span_breakdown(
+pub(super) fn span_rollup(
     conn: &Connection,
     project: &str,
     window: Window,
     filter: &SpanFilter,
-    by: SpanGroup,
-) -> Result<Vec<BreakdownRow>, StoreError> {
-    let column = by.column();
+    by: &[SpanGroup],
+) -> Result<Vec<SpanRollupRow>, StoreError> {
+    // One pass over the window's spans answers every breakdown, comparison and insight of a
+    // page load; the grouped columns come from the enum, never from input.
+    let col = |g: SpanGroup| {
+        if by.contains(&g) {
+            format!("s.{}", g.column())
+        } else {
+            "NULL".to_owned()
+        }
+    };
+    let (model, operation, tenant, service, name) = (
+        col(SpanGroup::Model),
+        col(SpanGroup::Operation),
+        col(SpanGroup::Tenant),
+        col(SpanGroup::Service),
+        col(SpanGroup::Name),
+    );
+    // `instr` before `json_extract`: parsing every span's JSON would dominate the scan. The
+    // retry lookup (an index probe) runs only for failed spans.
     let sql = format!(
-        "SELECT s.{column}, SUM(COALESCE(s.cost_nanos, 0)), SUM({IS_LLM}), COUNT(*),
-                SUM(s.tokens_input), SUM(s.tokens_output), SUM(s.status_code = 2),
-                SUM(CASE WHEN s.status_code = 2 THEN COALESCE(s.cost_nanos, 0) ELSE 0 END)
-         FROM spans s
-         WHERE s.project = :project AND s.end_time >= :first_ns AND s.end_time < :end_ns
-           AND {SPAN_FILTER}
-         GROUP BY s.{column}
-         HAVING SUM({IS_LLM}) > 0 OR SUM(COALESCE(s.cost_nanos, 0)) <> 0
-         ORDER BY 2 DESC, 1"
+        "SELECT day, model, operation, tenant, service, name, COUNT(*), SUM(llm), SUM(cost),
+                SUM(tokens_input), SUM(tokens_output), SUM(err), SUM(err AND llm),
+                SUM(CASE WHEN err THEN cost ELSE 0 END), SUM(retried),
+                SUM(CASE WHEN retried THEN cost ELSE 0 END), COUNT(score),
+                SUM(CASE WHEN score IS NOT NULL THEN cost ELSE 0 END),
+                SUM(CASE WHEN score IS NOT NULL THEN tokens_input ELSE 0 END),
+                SUM(CASE WHEN score IS NOT NULL THEN tokens_output ELSE 0 END),
+                TOTAL(score)
+         FROM (SELECT *, CASE WHEN typeof(raw_score) IN ('integer', 'real') THEN raw_score END
+                         AS score
+               FROM (SELECT s.end_time / {NANOS_PER_DAY} AS day, {model} AS model,
+                            {operation} AS operation, {tenant} AS tenant, {service} AS service,
+                            {name} AS name, COALESCE(s.cost_nanos, 0) AS cost,
+                            {IS_LLM} AS llm, s.status_code = 2 AS err,
+                            s.tokens_input, s.tokens_output,
+                            CASE WHEN s.status_code = 2 THEN EXISTS (
+                                SELECT 1 FROM spans r
+                                WHERE r.project = s.project AND r.trace_id = s.trace_id
+                                  AND r.name = s.name AND r.span_id <> s.span_id
+                                  AND r.start_time >= s.start_time)
+                                 ELSE 0 END AS retried,
+                            CASE WHEN instr(s.attributes, 'gen_ai.evaluation.score.value') > 0
+                                 THEN json_extract(s.attributes,
+                                                   '$.\"gen_ai.evaluation.score.value\"')
+                            END AS raw_score
+                     FROM spans s
+                     WHERE s.project = :project AND s.end_time >= :first_ns
+                       AND s.end_time < :end_ns AND {SPAN_FILTER}))
+         GROUP BY day, model, operation, tenant, service, name
+         ORDER BY day, model, operation, tenant, service, name"
     );
     let binds = Binds::new(project, window, filter);
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(binds.for_sql(&sql).as_slice(), |row| {
-        let key: Option<String> = row.get(0)?;
-        Ok(BreakdownRow {
-            key: key.filter(|k| !k.is_empty()),
-            cost_nanos: row.get(1)?,
-            share: 0.0,
-            llm_calls: row.get(2)?,
-            spans: row.get(3)?,
-            tokens_input: row.get(4)?,
-            tokens_output: row.get(5)?,
-            errors: row.get(6)?,
-            error_cost_nanos: row.get(7)?,
+        let text = |i: usize| -> rusqlite::Result<Option<String>> {
+            Ok(row.get::<_, Option<String>>(i)?.filter(|v| !v.is_empty()))
+        };
+        Ok(SpanRollupRow {
+            day: date_from_days(row.get(0)?),
+            model: text(1)?,
+            operation: text(2)?,
+            tenant: text(3)?,
+            service: text(4)?,
+            name: text(5)?,
+            spans: row.get(6)?,
+            llm_calls: row.get(7)?,
+            cost_nanos: row.get(8)?,
+            tokens_input: row.get(9)?,
+            tokens_output: row.get(10)?,
+            errors: row.get(11)?,
+            llm_errors: row.get(12)?,
+            error_cost_nanos: row.get(13)?,
+            retried_calls: row.get(14)?,
+            retried_cost_nanos: row.get(15)?,
+            scored_calls: row.get(16)?,
+            scored_cost_nanos: row.get(17)?,
+            scored_tokens_input: row.get(18)?,
+            scored_tokens_output: row.get(19)?,
+            score_sum: row.get(20)?,
         })
     })?;
-    let mut rows: Vec<BreakdownRow> = rows.collect::<Result<_, _>>()?;
-    set_shares(&mut rows);
-    Ok(rows)
-}
-
-/// Fills [`BreakdownRow::share`] as the store's own breakdown does (integer parts per million).
-fn set_shares(rows: &mut [BreakdownRow]) {
-    let total: i128 = rows.iter().map(|row| i128::from(row.cost_nanos)).sum();
-    if total != 0 {
-        for row in rows {
-            let ppm = (i128::from(row.cost_nanos) * 2_000_000 + total) / (2 * total);
-            row.share = ppm as f64 / 1e6;
-        }
-    }
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 pub(super) fn top_traces_filtered(
@@ -475,90 +517,6 @@ pub(super) fn session_turns(
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
-}
-
-pub(super) fn model_calls(
-    conn: &Connection,
-    project: &str,
-    window: Window,
-    filter: &SpanFilter,
-) -> Result<Vec<ModelCallStats>, StoreError> {
-    // The score is read from the attributes JSON; a non-numeric value counts as unscored.
-    let sql = format!(
-        "SELECT operation, model, COUNT(*), SUM(cost), SUM(tokens_input), SUM(tokens_output),
-                COUNT(DISTINCT end_time / {NANOS_PER_DAY}),
-                COUNT(score), SUM(CASE WHEN score IS NOT NULL THEN cost ELSE 0 END),
-                SUM(CASE WHEN score IS NOT NULL THEN tokens_input ELSE 0 END),
-                SUM(CASE WHEN score IS NOT NULL THEN tokens_output ELSE 0 END),
-                TOTAL(score)
-         FROM (SELECT s.operation, s.model, COALESCE(s.cost_nanos, 0) AS cost, s.tokens_input,
-                      s.tokens_output, s.end_time,
-                      CASE WHEN typeof(json_extract(s.attributes,
-                                        '$.\"gen_ai.evaluation.score.value\"'))
-                                IN ('integer', 'real')
-                           THEN json_extract(s.attributes, '$.\"gen_ai.evaluation.score.value\"')
-                      END AS score
-               FROM spans s
-               WHERE s.project = :project AND s.end_time >= :first_ns AND s.end_time < :end_ns
-                 AND s.model IS NOT NULL AND {IS_LLM} AND {SPAN_FILTER})
-         GROUP BY operation, model
-         ORDER BY operation, model"
-    );
-    let binds = Binds::new(project, window, filter);
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(binds.for_sql(&sql).as_slice(), |row| {
-        Ok(ModelCallStats {
-            operation: row.get(0)?,
-            model: row.get(1)?,
-            calls: row.get(2)?,
-            cost_nanos: row.get(3)?,
-            tokens_input: row.get(4)?,
-            tokens_output: row.get(5)?,
-            days: row.get(6)?,
-            scored_calls: row.get(7)?,
-            scored_cost_nanos: row.get(8)?,
-            scored_tokens_input: row.get(9)?,
-            scored_tokens_output: row.get(10)?,
-            score_sum: row.get(11)?,
-        })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
-}
-
-pub(super) fn retry_stats(
-    conn: &Connection,
-    project: &str,
-    window: Window,
-    filter: &SpanFilter,
-) -> Result<RetryStats, StoreError> {
-    let sql = format!(
-        "SELECT COUNT(*), COALESCE(SUM(s.status_code = 2), 0),
-                COALESCE(SUM(CASE WHEN s.status_code = 2 THEN COALESCE(s.cost_nanos, 0) END), 0),
-                COALESCE(SUM(s.status_code = 2 AND retried), 0),
-                COALESCE(SUM(CASE WHEN s.status_code = 2 AND retried
-                                  THEN COALESCE(s.cost_nanos, 0) END), 0),
-                COUNT(DISTINCT CASE WHEN s.status_code = 2 THEN s.trace_id END)
-         FROM (SELECT s.*, (s.status_code = 2 AND EXISTS (
-                     SELECT 1 FROM spans r WHERE r.project = s.project AND r.trace_id = s.trace_id
-                       AND r.name = s.name AND r.span_id <> s.span_id
-                       AND r.start_time >= s.start_time)) AS retried
-               FROM spans s
-               WHERE s.project = :project AND s.end_time >= :first_ns AND s.end_time < :end_ns
-                 AND {IS_LLM} AND {SPAN_FILTER}) s"
-    );
-    let binds = Binds::new(project, window, filter);
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let stats = stmt.query_row(binds.for_sql(&sql).as_slice(), |row| {
-        Ok(RetryStats {
-            llm_calls: row.get(0)?,
-            errors: row.get(1)?,
-            error_cost_nanos: row.get(2)?,
-            retried_calls: row.get(3)?,
-            retried_cost_nanos: row.get(4)?,
-            failed_traces: row.get(5)?,
-        })
-    })?;
-    Ok(stats)
 }
 
 pub(super) fn filter_values(

@@ -184,9 +184,10 @@ fn escape_help(value: &str, out: &mut String) {
 ///     kind: Kind::Counter,
 ///     samples: vec![Sample::int(vec![("gen_ai_request_model".into(), "x\"y".into())], 2)],
 /// }]);
-/// assert_eq!(text, "# HELP peekr_spans_unpriced_total LLM spans Peekr could not price\n\
-///                   # TYPE peekr_spans_unpriced_total counter\n\
-///                   peekr_spans_unpriced_total{gen_ai_request_model=\"x\\\"y\"} 2\n");
+/// let lines: Vec<&str> = text.lines().collect();
+/// assert_eq!(lines[0], "# HELP peekr_spans_unpriced_total LLM spans Peekr could not price");
+/// assert_eq!(lines[1], "# TYPE peekr_spans_unpriced_total counter");
+/// assert_eq!(lines[2], r#"peekr_spans_unpriced_total{gen_ai_request_model="x\"y"} 2"#);
 /// ```
 #[must_use]
 pub fn render(families: &[Family]) -> String {

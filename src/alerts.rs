@@ -300,7 +300,7 @@ fn buckets_in(d: Duration, res_secs: i64) -> i64 {
     } else {
         secs
     };
-    (secs.saturating_add(res_secs - 1) / res_secs).max(1)
+    (secs.saturating_add(res_secs - 1) / res_secs).clamp(1, MAX_BUCKETS)
 }
 
 /// Whole seconds since the Unix epoch, negative before it.
@@ -311,13 +311,21 @@ fn unix_secs(t: SystemTime) -> i64 {
     }
 }
 
+/// The time `secs` after (or before) the epoch, saturating at the epoch when not
+/// representable.
 fn from_unix_secs(secs: i64) -> SystemTime {
-    if secs >= 0 {
-        UNIX_EPOCH + Duration::from_secs(secs.unsigned_abs())
+    let d = Duration::from_secs(secs.unsigned_abs());
+    let t = if secs >= 0 {
+        UNIX_EPOCH.checked_add(d)
     } else {
-        UNIX_EPOCH - Duration::from_secs(secs.unsigned_abs())
-    }
+        UNIX_EPOCH.checked_sub(d)
+    };
+    t.unwrap_or(UNIX_EPOCH)
 }
+
+/// Bound on buckets per period (about 34,000 years at one-second buckets), so that bucket
+/// arithmetic cannot overflow whatever durations are configured.
+const MAX_BUCKETS: i64 = 1 << 40;
 
 // ===== samples and alerts =====
 
@@ -648,16 +656,23 @@ impl CostSpikeEvaluator {
     fn periods_of(&self, series: &Series, now: SystemTime) -> (PeriodStats, PeriodStats) {
         let res = self.rule.resolution_secs();
         let current = unix_secs(now).div_euclid(res);
-        let window_first = current - self.rule.window_buckets() + 1;
-        let baseline_first = window_first - self.rule.baseline_buckets();
+        // Bucket counts are at most 2^40 and |current| at most 2^63 / res, so these stay in
+        // range for any time after year -290,000,000.
+        let window_first = current.saturating_sub(self.rule.window_buckets() - 1);
+        let baseline_first = window_first.saturating_sub(self.rule.baseline_buckets());
         let sum = |first: i64, last: i64| {
             let mut p = PeriodStats {
                 from: from_unix_secs(first.saturating_mul(res)),
-                to: from_unix_secs((last + 1).saturating_mul(res)),
+                to: from_unix_secs(last.saturating_add(1).saturating_mul(res)),
                 queries: 0,
                 cost: Nanos::ZERO,
             };
-            for b in series.buckets.range(first..=last).map(|(_, b)| b) {
+            // `range` panics on an inverted range; saturated bounds could produce one.
+            let buckets = (first <= last)
+                .then(|| series.buckets.range(first..=last))
+                .into_iter()
+                .flatten();
+            for (_, b) in buckets {
                 p.queries = p.queries.saturating_add(b.queries);
                 p.cost = Nanos(p.cost.0.saturating_add(b.cost));
             }
@@ -665,7 +680,7 @@ impl CostSpikeEvaluator {
         };
         (
             sum(window_first, current),
-            sum(baseline_first, window_first - 1),
+            sum(baseline_first, window_first.saturating_sub(1)),
         )
     }
 
@@ -673,10 +688,10 @@ impl CostSpikeEvaluator {
     /// firings and resolutions (sorted by key).
     pub fn evaluate(&mut self, now: SystemTime) -> Vec<Alert> {
         let res = self.rule.resolution_secs();
-        let oldest = unix_secs(now).div_euclid(res)
-            - self.rule.window_buckets()
-            - self.rule.baseline_buckets()
-            + 1;
+        let oldest = unix_secs(now)
+            .div_euclid(res)
+            .saturating_sub(self.rule.window_buckets() - 1)
+            .saturating_sub(self.rule.baseline_buckets());
         let mut keys: Vec<Option<String>> = self.series.keys().cloned().collect();
         keys.sort();
         let mut out = Vec::new();
@@ -950,7 +965,7 @@ impl ManualClock {
     /// Moves the time forward by `d`.
     pub fn advance(&self, d: Duration) {
         if let Ok(mut now) = self.0.lock() {
-            *now += d;
+            *now = now.checked_add(d).unwrap_or(*now);
         }
     }
 }
@@ -1074,7 +1089,7 @@ fn run(
                     deliver(&**sink, &alert);
                 }
             }
-            next = now + tick;
+            next = now.checked_add(tick).unwrap_or(now);
         }
         for ack in flushes {
             let _ = ack.send(());
@@ -1222,6 +1237,26 @@ mod tests {
         assert!(e.evaluate(t(7)).is_empty(), "within the cool-down");
         e.record(&QuerySample::query(t(15), Nanos(9000)));
         assert_eq!(e.evaluate(t(15))[0].state, AlertState::Firing);
+    }
+
+    #[test]
+    fn absurd_durations_and_times_do_not_panic() {
+        let rule = CostSpike::new(2.0)
+            .with_window(Duration::MAX)
+            .with_baseline(Duration::MAX)
+            .with_resolution(Duration::from_secs(1))
+            .with_min_queries(0, 0);
+        let mut e = CostSpikeEvaluator::new(rule);
+        let far_past = UNIX_EPOCH
+            .checked_sub(Duration::from_secs(1 << 62))
+            .unwrap_or(UNIX_EPOCH);
+        for at in [UNIX_EPOCH, t(0), far_past] {
+            e.record(&QuerySample::query(at, Nanos(i64::MAX)));
+            let _ = e.evaluate(at);
+        }
+        let mut e = CostSpikeEvaluator::new(CostSpike::new(2.0).with_resolution(Duration::MAX));
+        e.record(&QuerySample::query(t(0), Nanos(1)));
+        let _ = e.evaluate(t(0));
     }
 
     #[test]

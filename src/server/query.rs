@@ -67,7 +67,7 @@ pub const BLOAT_MAX_TURNS_READ: usize = 500_000;
 /// The cheaper model must score at least this percentage of the expensive one's mean score.
 pub const MISMATCH_SCORE_RATIO_PCT: f64 = 97.0;
 /// Fewest scored calls per model before scores are compared.
-pub const MISMATCH_MIN_SCORED: i64 = 5;
+pub const MISMATCH_MIN_SCORED: i64 = 3;
 
 // ===== requests =====
 

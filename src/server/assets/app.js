@@ -271,7 +271,7 @@ function renderCompare(c) {
         el("td", { class: r.delta_per_query_nanos > 0 ? "up" : r.delta_per_query_nanos < 0 ? "down" : "", text: signedCents(r.delta_per_query_nanos) })));
     return el("div", { class: "card" }, el("h2", { text: title }), table(["", c.baseline.from, c.current.from, "change"], shown));
   };
-  out.append(el("div", { class: "grid" }, section("Operation", c.by_operation), section("Model", c.by_model), section("Span name", c.by_name)));
+  out.append(el("div", { class: "grid three" }, section("Operation", c.by_operation), section("Model", c.by_model), section("Span name", c.by_name)));
 }
 
 function renderErrors(e) {
@@ -281,7 +281,6 @@ function renderErrors(e) {
     el("tr", {}, el("td", { text: "failed calls" }), el("td", { text: num(e.errors) + " (" + pct(e.error_rate) + ")" })),
     el("tr", {}, el("td", { text: "spend on failed calls" }), el("td", { text: usd(e.error_cost_nanos) })),
     el("tr", {}, el("td", { text: "failed calls that were retried" }), el("td", { text: num(e.retried_calls) + " (" + usd(e.retried_cost_nanos) + ")" })),
-    el("tr", {}, el("td", { text: "queries with a failed call" }), el("td", { text: num(e.failed_traces) })),
   ]));
   if (e.by_model.length) {
     out.append(table(["model", "failed", "cost of failures"], e.by_model.map((r) =>

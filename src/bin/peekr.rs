@@ -29,6 +29,10 @@ struct Cli {
 enum Command {
     /// Run the OTLP/gRPC receiver, gateway and Costs page.
     Serve(ServeArgs),
+    /// Price one call from token counts (exit 0 priced, 3 unknown model, 2 bad arguments).
+    Price(PriceCmd),
+    /// List the price catalog or check a price file.
+    Prices(PricesCmd),
     /// Cost per query per day, with totals and a breakdown.
     Report(ReportArgs),
     /// Run one read-only SQL statement against the store.
@@ -98,6 +102,35 @@ struct ServeFile {
     retention_days: Option<u32>,
     #[serde(default)]
     dialects: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+struct PriceCmd {
+    #[command(flatten)]
+    args: peekr::server::price_cli::PriceArgs,
+    /// Price file layered over the built-in catalog (repeatable).
+    #[arg(long, value_name = "FILE")]
+    prices: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct PricesCmd {
+    #[command(flatten)]
+    args: peekr::server::price_cli::PricesArgs,
+    /// Price file layered over the built-in catalog (repeatable).
+    #[arg(long, value_name = "FILE", global = true)]
+    prices: Vec<PathBuf>,
+}
+
+fn catalog(files: &[PathBuf]) -> Result<peekr::PricingTable, ExitCode> {
+    peekr::server::receiver::load_prices(files).map_err(|e| {
+        eprintln!("error: {e}");
+        ExitCode::from(2)
+    })
+}
+
+fn exit_code(code: i32) -> ExitCode {
+    ExitCode::from(u8::try_from(code).unwrap_or(1))
 }
 
 #[derive(Debug, Args)]
@@ -188,6 +221,14 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(args) => serve(args),
+        Command::Price(cmd) => match catalog(&cmd.prices) {
+            Ok(table) => exit_code(peekr::server::price_cli::run_price(&cmd.args, &table).emit()),
+            Err(code) => code,
+        },
+        Command::Prices(cmd) => match catalog(&cmd.prices) {
+            Ok(table) => exit_code(peekr::server::price_cli::run_prices(&cmd.args, &table).emit()),
+            Err(code) => code,
+        },
         Command::Report(args) => {
             let store = match open_existing(&args.data.db()) {
                 Ok(s) => s,

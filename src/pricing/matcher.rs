@@ -93,8 +93,11 @@ impl Index {
         for (i, m) in models.iter().enumerate() {
             for name in std::iter::once(&m.id).chain(m.aliases.iter()) {
                 let slot = index.by_name.entry(Box::from(&**name)).or_default();
-                if !slot.contains(&i) {
-                    slot.push(i);
+                // A later source (a user's file) that lists the same name for the same
+                // provider overrides the earlier entry, also through an alias.
+                match slot.iter_mut().find(|j| models[**j].provider == m.provider) {
+                    Some(j) => *j = i,
+                    None => slot.push(i),
                 }
             }
         }
@@ -151,7 +154,7 @@ impl Index {
             let h = a.provider.clone().or(hint.clone());
             return self
                 .lookup(models, &a.model, h.as_deref())
-                .or_else(|| self.variants(models, &a.model, h.as_deref()))
+                .or_else(|| self.variants_inner(models, &a.model, h.as_deref()))
                 .map(|index| Resolved {
                     index,
                     data_zone: a.data_zone,
@@ -163,12 +166,21 @@ impl Index {
             if let Some(index) = self.lookup(models, name, hint.as_deref()) {
                 return Some(Resolved { index, data_zone });
             }
-            if let Some(index) = self.variants(models, name, hint.as_deref()) {
-                return Some(Resolved { index, data_zone });
+            if let Some((index, regional)) = self.variants(models, name, hint.as_deref()) {
+                return Some(Resolved {
+                    index,
+                    data_zone: data_zone || regional,
+                });
             }
             let Some((head, rest)) = name.split_once('/') else {
                 break;
             };
+            if head == "publishers" {
+                // `publishers/google/models/x` names the model's publisher, not the platform
+                // serving it: keep the span's provider hint (Vertex).
+                name = rest.split_once('/').map_or(rest, |(_, after)| after);
+                continue;
+            }
             if let Some(p) = self.provider_id(head) {
                 hint = Some(p.clone());
                 // `azure/eu/gpt-4o`: a region segment right after the provider.
@@ -183,17 +195,36 @@ impl Index {
                         continue;
                     }
                 }
-            } else if !NOISE_SEGMENTS.contains(&head) {
-                // An unknown owner segment (`meta-llama/...` on a host that lists the bare
-                // name): strip it like the others.
             }
+            // Any other leading segment (`models/`, an owner such as `meta-llama/` on a host
+            // that lists the bare name) is stripped like the others.
             name = rest;
         }
         None
     }
 
     /// The non-path variants of one name: Bedrock, Vertex, fine-tune and snapshot suffixes.
-    fn variants(&self, models: &[ModelPrice], name: &str, hint: Option<&str>) -> Option<usize> {
+    /// The flag says a regional (non-global) Bedrock inference prefix was stripped, which
+    /// Bedrock bills with the model's regional uplift.
+    fn variants(
+        &self,
+        models: &[ModelPrice],
+        name: &str,
+        hint: Option<&str>,
+    ) -> Option<(usize, bool)> {
+        let regional = BEDROCK_REGIONS.iter().any(|r| {
+            *r != "global." && name.strip_prefix(r).is_some_and(|rest| rest.contains('.'))
+        });
+        self.variants_inner(models, name, hint)
+            .map(|i| (i, regional))
+    }
+
+    fn variants_inner(
+        &self,
+        models: &[ModelPrice],
+        name: &str,
+        hint: Option<&str>,
+    ) -> Option<usize> {
         let try_name = |n: &str| self.lookup(models, n, hint);
         // Bedrock: region prefix and revision suffix.
         let mut base = name;

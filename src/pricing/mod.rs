@@ -334,10 +334,11 @@ impl PricingTable {
     ///
     /// As the underlying parser.
     pub fn from_any_str(text: &str, origin: &str) -> Result<Self, PricingError> {
-        if !text.trim_start().starts_with('{') && !text.trim_start().starts_with('[') {
-            return Self::from_toml_str(text, origin);
+        if looks_like_json(text) {
+            Self::from_any_json(text, origin)
+        } else {
+            Self::from_toml_str(text, origin)
         }
-        Self::from_any_json(text, origin)
     }
 
     fn from_any_json(text: &str, origin: &str) -> Result<Self, PricingError> {
@@ -494,6 +495,19 @@ impl PricingTable {
                 other: Nanos::from_femto(femto.other),
             },
         })
+    }
+}
+
+/// JSON starts with `{` or with `[` followed by a value; TOML may start with `[table]` or
+/// `[[array]]`, so a bracket alone does not decide.
+fn looks_like_json(text: &str) -> bool {
+    let t = text.trim_start();
+    match t.strip_prefix('[') {
+        Some(rest) => {
+            let next = rest.trim_start().chars().next();
+            matches!(next, Some('{' | ']' | '"')) || next.is_some_and(|c| c.is_ascii_digit())
+        }
+        None => t.starts_with('{'),
     }
 }
 

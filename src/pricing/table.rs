@@ -333,7 +333,7 @@ fn variant(raw: &Option<RawVariant>, what: &str) -> Result<Option<Variant>, Stri
     }))
 }
 
-fn period(raw: &RawPeriod) -> Result<Period, String> {
+fn period(raw: &RawPeriod, model_kind: ModelKind) -> Result<Period, String> {
     reject_unknown(&raw.unknown, "price")?;
     let from = raw
         .from
@@ -341,7 +341,11 @@ fn period(raw: &RawPeriod) -> Result<Period, String> {
         .map(parse_date)
         .transpose()?
         .unwrap_or(i64::MIN);
-    let base_partial = partial(&raw.prices)?;
+    let mut base_partial = partial(&raw.prices)?;
+    if model_kind == ModelKind::Embedding && base_partial.output.is_none() {
+        // Embeddings produce no output tokens.
+        base_partial.output = Some(0);
+    }
     let base = base_partial
         .complete()
         .ok_or_else(|| "price needs both `input` and `output`".to_owned())?;
@@ -423,9 +427,10 @@ pub(crate) fn model(raw: &RawModel, origin: &Arc<str>) -> Result<ModelPrice, Str
     if raw.price.is_empty() {
         return Err(format!("model `{}` has no [[model.price]]", raw.id));
     }
+    let model_kind = kind(raw.kind.as_deref()).map_err(|e| format!("model `{}`: {e}", raw.id))?;
     let mut periods = Vec::with_capacity(raw.price.len());
     for p in &raw.price {
-        periods.push(period(p).map_err(|e| format!("model `{}`: {e}", raw.id))?);
+        periods.push(period(p, model_kind).map_err(|e| format!("model `{}`: {e}", raw.id))?);
     }
     if periods.windows(2).any(|w| w[0].from >= w[1].from) {
         return Err(format!(
@@ -441,7 +446,7 @@ pub(crate) fn model(raw: &RawModel, origin: &Arc<str>) -> Result<ModelPrice, Str
         id: lower(&raw.id),
         provider: lower(&raw.provider),
         aliases: raw.aliases.iter().map(|a| lower(a)).collect(),
-        kind: kind(raw.kind.as_deref()).map_err(|e| format!("model `{}`: {e}", raw.id))?,
+        kind: model_kind,
         source: raw.source.as_deref().map(Arc::from),
         checked: raw.checked.as_deref().map(Arc::from),
         retired: raw.retired,

@@ -13,16 +13,19 @@ pub mod auth;
 pub(crate) mod dashboard;
 pub mod demo;
 pub mod forward;
+mod generated;
 pub mod grpc;
 pub mod ingest;
 pub mod price_cli;
 pub mod prometheus;
 pub mod query;
+pub mod query_grpc;
 pub mod receiver;
 pub mod record;
 pub mod report;
 pub mod store;
 
+pub use generated::pb;
 pub use receiver::{Receiver, ReceiverConfig, ServeError};
 
 /// State shared by the HTTP side (Costs page, JSON API, metrics).

@@ -289,6 +289,7 @@ impl Receiver {
         let mut rx = stop_rx.clone();
         let served = tonic::transport::Server::builder()
             .add_service(trace_service(svc, self.config.max_message_bytes))
+            .add_service(super::query_grpc::query_service(store_dyn.clone(), self.keys.clone()))
             .serve_with_incoming_shutdown(incoming, async move {
                 let _ = rx.wait_for(|s| *s).await;
             })

@@ -6,4 +6,6 @@
 
 mod api;
 mod auth;
+mod grpc;
+mod proto;
 mod support;

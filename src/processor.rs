@@ -104,7 +104,7 @@ fn to_value(v: OutValue) -> Value {
         OutValue::F64(d) => Value::F64(d),
         OutValue::I64(i) => Value::I64(i),
         OutValue::Static(s) => Value::String(s.into()),
-        OutValue::Shared(s) => Value::String(s.to_string().into()),
+        OutValue::Shared(s) => Value::String(s.into()),
     }
 }
 
@@ -115,8 +115,18 @@ impl Core {
         let end = unix_secs(span.end_time);
         let trace = u128::from_be_bytes(span.span_context.trace_id().to_bytes());
         let enrichment = self.enricher.enrich(&facts, &span.name, end);
-        let tenant = facts.tenant.map(str::to_owned);
-        let mut writes: Vec<KeyValue> = Vec::new();
+        let local_root = span.parent_span_id == SpanId::INVALID || span.parent_span_is_remote;
+        if enrichment.is_none() && !local_root {
+            // The common case for non-GenAI spans: nothing to write, nothing to allocate.
+            return;
+        }
+        // `facts` borrows the attributes we are about to extend; keep what root observers need.
+        let tenant = if local_root && !self.observers.is_empty() {
+            facts.tenant.map(str::to_owned)
+        } else {
+            None
+        };
+        let mut writes: Vec<KeyValue> = Vec::with_capacity(12);
         if let Some(e) = &enrichment {
             for o in &self.observers {
                 o.on_llm_span(&LlmSpanFacts {
@@ -144,7 +154,6 @@ impl Core {
                 writes.push(KeyValue::new(k, to_value(v)))
             });
         }
-        let local_root = span.parent_span_id == SpanId::INVALID || span.parent_span_is_remote;
         if local_root {
             let totals = self.rollup.take(trace).unwrap_or_default();
             writes.push(KeyValue::new(
@@ -180,6 +189,7 @@ impl Core {
                 let k = kv.key.as_str();
                 !(is_written_key(k) || (replacing_cost && k == sc::GEN_AI_USAGE_COST))
             });
+            span.attributes.reserve(writes.len());
             span.attributes.extend(writes);
         }
     }

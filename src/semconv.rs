@@ -590,3 +590,12 @@ pub const SERVICE_NAME: &str = "service.name";
 /// assert_eq!(peekr::semconv::PEEKR_CACHE_WRITE_1H_INPUT_TOKENS, "peekr.usage.cache_write_1h.input_tokens");
 /// ```
 pub const PEEKR_CACHE_WRITE_1H_INPUT_TOKENS: &str = "peekr.usage.cache_write_1h.input_tokens";
+
+/// OpenInference's provider system (`openai`, `anthropic`), read when `llm.provider` is absent.
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(peekr::semconv::LLM_SYSTEM, "llm.system");
+/// ```
+pub const LLM_SYSTEM: &str = "llm.system";

@@ -322,45 +322,73 @@ const NUM_SLOTS: usize = 9;
 
 /// Key → (is numeric, slot, priority).
 fn classify(key: &str) -> Option<(bool, usize, u8)> {
-    let hit = match key {
-        sc::GEN_AI_RESPONSE_MODEL => (false, MODEL_RESPONSE, 0),
-        sc::GEN_AI_REQUEST_MODEL => (false, MODEL_REQUEST, 0),
-        sc::LLM_MODEL_NAME => (false, MODEL_REQUEST, 1),
-        sc::GEN_AI_PROVIDER_NAME => (false, PROVIDER, 0),
-        sc::GEN_AI_SYSTEM => (false, PROVIDER, 1),
-        sc::LLM_PROVIDER => (false, PROVIDER, 2),
-        sc::GEN_AI_OPERATION_NAME => (false, OPERATION, 0),
-        sc::OPENINFERENCE_SPAN_KIND => (false, OI_KIND, 0),
-        sc::OPENAI_RESPONSE_SERVICE_TIER => (false, TIER, 0),
-        sc::GEN_AI_OPENAI_RESPONSE_SERVICE_TIER => (false, TIER, 1),
-        sc::OPENAI_REQUEST_SERVICE_TIER => (false, TIER, 2),
-        sc::GEN_AI_USAGE_INPUT_TOKENS => (true, INPUT, 0),
-        sc::GEN_AI_USAGE_PROMPT_TOKENS => (true, INPUT, 1),
-        sc::LLM_TOKEN_COUNT_PROMPT => (true, INPUT, 2),
-        sc::AI_USAGE_INPUT_TOKENS => (true, INPUT, 3),
-        sc::AI_USAGE_PROMPT_TOKENS => (true, INPUT, 4),
-        sc::GEN_AI_USAGE_OUTPUT_TOKENS => (true, OUTPUT, 0),
-        sc::GEN_AI_USAGE_COMPLETION_TOKENS => (true, OUTPUT, 1),
-        sc::LLM_TOKEN_COUNT_COMPLETION => (true, OUTPUT, 2),
-        sc::AI_USAGE_OUTPUT_TOKENS => (true, OUTPUT, 3),
-        sc::AI_USAGE_COMPLETION_TOKENS => (true, OUTPUT, 4),
-        sc::GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS => (true, CACHE_READ, 0),
-        sc::GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS_LEGACY => (true, CACHE_READ, 1),
-        sc::LLM_TOKEN_COUNT_PROMPT_CACHE_READ => (true, CACHE_READ, 2),
-        sc::AI_USAGE_CACHED_INPUT_TOKENS => (true, CACHE_READ, 3),
-        sc::GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS => (true, CACHE_WRITE, 0),
-        sc::GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS => (true, CACHE_WRITE, 1),
-        sc::GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS_LEGACY => (true, CACHE_WRITE, 2),
-        sc::LLM_TOKEN_COUNT_PROMPT_CACHE_WRITE => (true, CACHE_WRITE, 3),
-        sc::PEEKR_CACHE_WRITE_1H_INPUT_TOKENS => (true, CACHE_WRITE_1H, 0),
-        sc::GEN_AI_USAGE_REASONING_OUTPUT_TOKENS => (true, REASONING, 0),
-        sc::GEN_AI_USAGE_REASONING_TOKENS_LEGACY => (true, REASONING, 1),
-        sc::LLM_TOKEN_COUNT_COMPLETION_REASONING => (true, REASONING, 2),
-        sc::AI_USAGE_REASONING_TOKENS => (true, REASONING, 3),
-        sc::GEN_AI_USAGE_AUDIO_INPUT_TOKENS => (true, AUDIO_IN, 0),
-        sc::GEN_AI_USAGE_AUDIO_OUTPUT_TOKENS => (true, AUDIO_OUT, 0),
-        sc::PEEKR_WEB_SEARCHES => (true, WEB_SEARCHES, 0),
-        _ => return None,
+    // Every key read here starts with one of a few namespaces. Checking the namespace first
+    // keeps non-GenAI spans cheap and shortens the chains of comparisons a `match` on strings
+    // compiles to (see BENCHMARKS.md, `on_end/non_genai`).
+    let hit = if key.starts_with("gen_ai.usage.") {
+        match key {
+            sc::GEN_AI_USAGE_INPUT_TOKENS => (true, INPUT, 0),
+            sc::GEN_AI_USAGE_OUTPUT_TOKENS => (true, OUTPUT, 0),
+            sc::GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS => (true, CACHE_READ, 0),
+            sc::GEN_AI_USAGE_REASONING_OUTPUT_TOKENS => (true, REASONING, 0),
+            sc::GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS => (true, CACHE_WRITE, 1),
+            sc::GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS => (true, CACHE_WRITE, 0),
+            sc::GEN_AI_USAGE_PROMPT_TOKENS => (true, INPUT, 1),
+            sc::GEN_AI_USAGE_COMPLETION_TOKENS => (true, OUTPUT, 1),
+            sc::GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS_LEGACY => (true, CACHE_READ, 1),
+            sc::GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS_LEGACY => (true, CACHE_WRITE, 2),
+            sc::GEN_AI_USAGE_REASONING_TOKENS_LEGACY => (true, REASONING, 1),
+            sc::GEN_AI_USAGE_AUDIO_INPUT_TOKENS => (true, AUDIO_IN, 0),
+            sc::GEN_AI_USAGE_AUDIO_OUTPUT_TOKENS => (true, AUDIO_OUT, 0),
+            _ => return None,
+        }
+    } else if key.starts_with("gen_ai.") {
+        match key {
+            sc::GEN_AI_REQUEST_MODEL => (false, MODEL_REQUEST, 0),
+            sc::GEN_AI_RESPONSE_MODEL => (false, MODEL_RESPONSE, 0),
+            sc::GEN_AI_OPERATION_NAME => (false, OPERATION, 0),
+            sc::GEN_AI_PROVIDER_NAME => (false, PROVIDER, 0),
+            sc::GEN_AI_SYSTEM => (false, PROVIDER, 1),
+            sc::GEN_AI_OPENAI_RESPONSE_SERVICE_TIER => (false, TIER, 1),
+            _ => return None,
+        }
+    } else if key.starts_with("llm.") {
+        match key {
+            sc::LLM_MODEL_NAME => (false, MODEL_REQUEST, 1),
+            sc::LLM_PROVIDER => (false, PROVIDER, 2),
+            sc::LLM_SYSTEM => (false, PROVIDER, 3),
+            sc::LLM_TOKEN_COUNT_PROMPT => (true, INPUT, 2),
+            sc::LLM_TOKEN_COUNT_COMPLETION => (true, OUTPUT, 2),
+            sc::LLM_TOKEN_COUNT_PROMPT_CACHE_READ => (true, CACHE_READ, 2),
+            sc::LLM_TOKEN_COUNT_PROMPT_CACHE_WRITE => (true, CACHE_WRITE, 3),
+            sc::LLM_TOKEN_COUNT_COMPLETION_REASONING => (true, REASONING, 2),
+            _ => return None,
+        }
+    } else if key.starts_with("ai.usage.") {
+        match key {
+            sc::AI_USAGE_INPUT_TOKENS => (true, INPUT, 3),
+            sc::AI_USAGE_PROMPT_TOKENS => (true, INPUT, 4),
+            sc::AI_USAGE_OUTPUT_TOKENS => (true, OUTPUT, 3),
+            sc::AI_USAGE_COMPLETION_TOKENS => (true, OUTPUT, 4),
+            sc::AI_USAGE_CACHED_INPUT_TOKENS => (true, CACHE_READ, 3),
+            sc::AI_USAGE_REASONING_TOKENS => (true, REASONING, 3),
+            _ => return None,
+        }
+    } else if key.starts_with("open") {
+        match key {
+            sc::OPENINFERENCE_SPAN_KIND => (false, OI_KIND, 0),
+            sc::OPENAI_RESPONSE_SERVICE_TIER => (false, TIER, 0),
+            sc::OPENAI_REQUEST_SERVICE_TIER => (false, TIER, 2),
+            _ => return None,
+        }
+    } else if key.starts_with("peekr.usage.") {
+        match key {
+            sc::PEEKR_CACHE_WRITE_1H_INPUT_TOKENS => (true, CACHE_WRITE_1H, 0),
+            sc::PEEKR_WEB_SEARCHES => (true, WEB_SEARCHES, 0),
+            _ => return None,
+        }
+    } else {
+        return None;
     };
     Some(hit)
 }
@@ -432,10 +460,10 @@ fn parse_cost(value: AttrValue<'_>) -> Option<f64> {
 /// assert_eq!((facts.usage.input, facts.usage.output), (1200, 300));
 /// ```
 #[must_use]
-pub fn extract<'a, A: Attributes + ?Sized>(attrs: &'a A, identity: &IdentityKeys) -> SpanFacts<'a>
-where
-    A: 'a,
-{
+pub fn extract<'a, A: Attributes + ?Sized + 'a>(
+    attrs: &'a A,
+    identity: &IdentityKeys,
+) -> SpanFacts<'a> {
     // Each slot keeps (priority, value); a key of equal or better priority replaces it, so the
     // last duplicate of the winning key wins.
     let mut strs: [Option<(u8, AttrValue<'a>)>; STR_SLOTS] = [None; STR_SLOTS];

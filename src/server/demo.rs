@@ -125,7 +125,7 @@ pub fn send_demo_traffic(
         .with_span_processor(CostProcessor::new(batch))
         .build();
     let tracer = provider.tracer("peekr-demo");
-    let mut rng = Rng(0x5EED_0F_DE30);
+    let mut rng = Rng(0x0000_005E_ED0F_DE30);
     let mut summary = DemoSummary::default();
     let day_secs = 86_400u64;
     let now_secs = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());

@@ -149,6 +149,10 @@ struct ReportArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
+    /// Print insights instead: prompt bloat, model mismatch, embedding share, wasted spend and
+    /// cost-per-query jumps, each with what to do and the saving per day.
+    #[arg(long)]
+    insights: bool,
 }
 
 #[derive(Debug, Args)]
@@ -241,7 +245,12 @@ fn main() -> ExitCode {
                 json: args.json,
                 today: None,
             };
-            match render_report(&store, &options) {
+            let rendered = if args.insights {
+                peekr::server::query::insights_report(&store, &options)
+            } else {
+                render_report(&store, &options)
+            };
+            match rendered {
                 Ok(text) => {
                     print!("{text}");
                     ExitCode::SUCCESS

@@ -407,3 +407,42 @@ async fn the_dashboard_response_holds_every_panel_and_the_filter_values() {
     assert_eq!(status, 400, "{body}");
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn peekr_report_insights_prints_the_same_insights() {
+    let server = Server::with_dataset().await;
+    let dir = server.stop_keeping_data().await;
+    let text = tokio::task::spawn_blocking(move || {
+        let store =
+            peekr::server::store::SqliteStore::open_path(dir.path().join("peekr.db")).unwrap();
+        let mut options = peekr::server::report::ReportOptions {
+            days: 8,
+            project: Some("shop".into()),
+            today: Some(DAY_B.parse().unwrap()),
+            ..Default::default()
+        };
+        let text = peekr::server::query::insights_report(&store, &options).unwrap();
+        options.json = true;
+        let json: Value =
+            serde_json::from_str(&peekr::server::query::insights_report(&store, &options).unwrap())
+                .unwrap();
+        assert_eq!(json[0]["saving_per_day_nanos"], 26_835_617);
+        text
+    })
+    .await
+    .unwrap();
+    assert!(
+        text.starts_with("insights, project shop, 2026-03-02 to 2026-03-09\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("1. [model_mismatch] chat: gpt-4o costs"),
+        "{text}"
+    );
+    assert!(text.contains("   saves about $0.0268 per day\n"), "{text}");
+    assert!(text.contains("2. [prompt_bloat]"), "{text}");
+    assert!(
+        text.contains("   - session s1: 3 turns, input 1,010 → 4,010 tokens"),
+        "{text}"
+    );
+}

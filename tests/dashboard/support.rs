@@ -171,7 +171,18 @@ impl Server {
         }
     }
 
+    /// Stops the server and hands back its data directory (holding `peekr.db`).
+    pub(crate) async fn stop_keeping_data(mut self) -> TempDir {
+        self.shutdown().await;
+        let dir = tempfile::tempdir().unwrap();
+        std::mem::replace(&mut self._dir, dir)
+    }
+
     pub(crate) async fn stop(mut self) {
+        self.shutdown().await;
+    }
+
+    async fn shutdown(&mut self) {
         if let Some(s) = self.stop.take() {
             let _ = s.send(());
         }

@@ -239,18 +239,26 @@ impl KeyStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Revokes the active key with this id, or whose display prefix is `id_or_prefix` (with
-    /// or without `pk_`). Takes effect at once for this [`KeyStore`], and within the cache TTL
-    /// for other processes.
+    /// Revokes the active key with this id, or whose display prefix starts with
+    /// `id_or_prefix` (`pk_1a2b3c4d`; without `pk_`, a number is taken as an id first). The
+    /// prefix must match exactly one active key. Takes effect at once for this [`KeyStore`],
+    /// and within the cache TTL for other processes.
     pub fn revoke(&self, id_or_prefix: &str) -> Result<KeyInfo, AuthError> {
         let wanted = id_or_prefix.trim();
         let conn = self.conn();
-        let ids: Vec<i64> = if let Ok(id) = wanted.parse::<i64>() {
+        // A bare number is an id first; `pk_…` (or hex that is not an id) is a prefix.
+        let mut ids: Vec<i64> = Vec::new();
+        if let Some(id) = wanted
+            .parse::<i64>()
+            .ok()
+            .filter(|_| !wanted.starts_with(KEY_PREFIX))
+        {
             let mut stmt = conn
                 .prepare_cached("SELECT id FROM api_keys WHERE id = ?1 AND revoked_at IS NULL")?;
             let rows = stmt.query_map([id], |row| row.get(0))?;
-            rows.collect::<Result<_, _>>()?
-        } else {
+            ids = rows.collect::<Result<_, _>>()?;
+        }
+        if ids.is_empty() {
             let hex_part = wanted.strip_prefix(KEY_PREFIX).unwrap_or(wanted);
             // Only hex digits reach LIKE, so `%` and `_` cannot widen the match.
             if hex_part.is_empty() || !hex_part.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -260,8 +268,8 @@ impl KeyStore {
                 "SELECT id FROM api_keys WHERE substr(prefix, 4) LIKE ?1 || '%' AND revoked_at IS NULL",
             )?;
             let rows = stmt.query_map([hex_part.to_ascii_lowercase()], |row| row.get(0))?;
-            rows.collect::<Result<_, _>>()?
-        };
+            ids = rows.collect::<Result<_, _>>()?;
+        }
         let id = match ids.as_slice() {
             [] => return Err(AuthError::KeyNotFound(wanted.to_owned())),
             [id] => *id,
@@ -269,7 +277,7 @@ impl KeyStore {
                 return Err(AuthError::AmbiguousPrefix {
                     prefix: wanted.to_owned(),
                     count: many.len(),
-                })
+                });
             }
         };
         conn.execute(

@@ -13,7 +13,7 @@ use jiff::civil::Date;
 use serde::Serialize;
 
 use super::store::{
-    display, BreakdownRow, DayCost, Dimension, Store, StoreError, Totals, Window, MAX_WINDOW_DAYS,
+    BreakdownRow, DayCost, Dimension, MAX_WINDOW_DAYS, Store, StoreError, Totals, Window, display,
 };
 
 /// Default `--days`.
@@ -386,7 +386,7 @@ fn group(n: u128) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

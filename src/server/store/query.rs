@@ -5,9 +5,9 @@
 
 use std::collections::HashMap;
 
-use rusqlite::{params, Connection, Row};
+use rusqlite::{Connection, Row, params};
 
-use super::{per_query, BreakdownRow, DayCost, Dimension, StoreError, TraceSummary, Window};
+use super::{BreakdownRow, DayCost, Dimension, StoreError, TraceSummary, Window, per_query};
 use crate::server::record::SpanRecord;
 
 pub(super) fn projects(conn: &Connection) -> Result<Vec<String>, StoreError> {

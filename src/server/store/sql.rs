@@ -92,7 +92,7 @@ pub fn run_readonly_sql(
         });
     }
 
-    let columns: Vec<String> = stmt.column_names().into_iter().map(str::to_owned).collect();
+    let columns: Vec<String> = stmt.column_names().map(str::to_owned).collect();
     let width = columns.len();
     let mut rows = Vec::new();
     let mut truncated = false;

@@ -1,16 +1,16 @@
 //! The writer thread: the only connection that writes spans, fed by the bounded queue.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TryRecvError};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use jiff::civil::Date;
-use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use tokio::sync::oneshot;
 
-use super::schema::{date_from_days, days_from_date, NANOS_PER_DAY};
+use super::schema::{NANOS_PER_DAY, date_from_days, days_from_date};
 use super::{RetentionReport, Shared, StoreError, WriteAck};
 use crate::server::record::SpanRecord;
 

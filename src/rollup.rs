@@ -116,6 +116,13 @@ impl Rollup {
             t.merge(part);
             return;
         }
+        // Traces already taken leave their entry in `order`; with roots arriving quickly those
+        // are nearly all of it. Drop them once they outnumber the bound, so `order` stays within
+        // twice the map's bound however many traces pass per `max_age` (amortized O(1)).
+        if shard.order.len() >= 2 * self.per_shard {
+            let Shard { totals, order } = &mut *shard;
+            order.retain(|(t, _)| totals.contains_key(t));
+        }
         let mut evicted = 0;
         while let Some(&(old, at)) = shard.order.front() {
             let expired = now.duration_since(at) > self.max_age;
@@ -137,7 +144,7 @@ impl Rollup {
     /// Removes and returns a trace's totals (at its local root span).
     pub fn take(&self, trace: u128) -> Option<TraceTotals> {
         let mut shard = self.shard(trace).lock().ok()?;
-        // The entry in `order` stays until it reaches the front; it is skipped then.
+        // The entry in `order` stays until it reaches the front or `add` compacts the queue.
         shard.totals.remove(&trace)
     }
 
@@ -197,6 +204,20 @@ mod tests {
         }
         assert!(r.len() <= 16);
         assert_eq!(r.evicted(), 48);
+    }
+
+    #[test]
+    fn taken_traces_do_not_pile_up_in_the_eviction_queue() {
+        let r = Rollup::new(64, MAX_AGE_DEFAULT); // four traces per shard
+        for t in 0..100_000u128 {
+            r.add(t, &call(1));
+            assert_eq!(r.take(t).unwrap().cost, Nanos(1));
+        }
+        for s in &r.shards {
+            assert!(s.lock().unwrap().order.len() <= 8);
+        }
+        assert_eq!(r.evicted(), 0);
+        assert!(r.is_empty());
     }
 
     #[test]

@@ -266,10 +266,9 @@ function renderCompare(c) {
     const shown = rows.slice(0, 6).map((r) =>
       el("tr", {},
         el("td", { class: "name", title: r.key || "(none)", text: r.key || "(none)" }),
-        el("td", { text: cents(r.baseline_per_query_nanos) }),
-        el("td", { text: cents(r.current_per_query_nanos) }),
+        el("td", { text: cents(r.baseline_per_query_nanos) + " → " + cents(r.current_per_query_nanos) }),
         el("td", { class: r.delta_per_query_nanos > 0 ? "up" : r.delta_per_query_nanos < 0 ? "down" : "", text: signedCents(r.delta_per_query_nanos) })));
-    return el("div", { class: "card" }, el("h2", { text: title }), table(["", c.baseline.from, c.current.from, "change"], shown));
+    return el("div", { class: "card" }, el("h2", { text: title }), table(["", c.baseline.from.slice(5) + " → " + c.current.from.slice(5) + " (per query)", "change"], shown));
   };
   out.append(el("div", { class: "grid three" }, section("Operation", c.by_operation), section("Model", c.by_model), section("Span name", c.by_name)));
 }

@@ -18,11 +18,11 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use criterion::{criterion_group, criterion_main, Criterion};
-use jiff::civil::{date, Date};
+use criterion::{Criterion, criterion_group, criterion_main};
+use jiff::civil::{Date, date};
 use peekr::server::auth::{KeyScope, KeyStore};
 use peekr::server::record::SpanRecord;
-use peekr::server::report::{render_report, ReportOptions};
+use peekr::server::report::{ReportOptions, render_report};
 use peekr::server::store::{
     Dimension, Durability, SqliteStore, SqliteStoreConfig, Store, Window, WriteTicket,
 };

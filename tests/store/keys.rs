@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use peekr::server::auth::{key_from_headers, AuthError, KeyScope, KeyStore};
+use peekr::server::auth::{AuthError, KeyScope, KeyStore, key_from_headers};
 
 fn keys() -> (tempfile::TempDir, KeyStore) {
     let dir = tempfile::tempdir().unwrap();

@@ -7,7 +7,7 @@ mod report;
 mod sql;
 mod writes;
 
-use jiff::civil::{date, Date};
+use jiff::civil::{Date, date};
 use peekr::server::record::SpanRecord;
 use peekr::server::store::{SqliteStore, SqliteStoreConfig, Store};
 use tempfile::TempDir;

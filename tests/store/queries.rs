@@ -3,7 +3,7 @@
 use jiff::civil::date;
 use peekr::server::store::{Dimension, Store, Window};
 
-use crate::{store, write, S};
+use crate::{S, store, write};
 
 #[tokio::test]
 async fn a_project_never_sees_another_projects_data_in_any_query() {
@@ -57,15 +57,19 @@ async fn a_project_never_sees_another_projects_data_in_any_query() {
     }
     let nobody = Window::ending(day, 30);
     assert_eq!(store.totals("gamma", nobody).unwrap().queries, 0);
-    assert!(store
-        .breakdown("gamma", nobody, Dimension::Model)
-        .unwrap()
-        .is_empty());
+    assert!(
+        store
+            .breakdown("gamma", nobody, Dimension::Model)
+            .unwrap()
+            .is_empty()
+    );
     assert!(store.top_traces("gamma", nobody, 10).unwrap().is_empty());
-    assert!(store
-        .trace_spans("gamma", &format!("{:0>32}", "same"))
-        .unwrap()
-        .is_empty());
+    assert!(
+        store
+            .trace_spans("gamma", &format!("{:0>32}", "same"))
+            .unwrap()
+            .is_empty()
+    );
 }
 
 /// A tiny deterministic generator (no test may depend on the clock or a seedless RNG).
@@ -149,7 +153,9 @@ async fn rollups_and_traces_equal_a_brute_force_sum_over_spans() {
 
     let conn = rusqlite::Connection::open(store.path()).unwrap();
     let differ = |a: &str, b: &str| -> i64 {
-        let sql = format!("SELECT (SELECT COUNT(*) FROM ({a} EXCEPT {b})) + (SELECT COUNT(*) FROM ({b} EXCEPT {a}))");
+        let sql = format!(
+            "SELECT (SELECT COUNT(*) FROM ({a} EXCEPT {b})) + (SELECT COUNT(*) FROM ({b} EXCEPT {a}))"
+        );
         conn.query_row(&sql, [], |row| row.get(0)).unwrap()
     };
     let rollups = "SELECT project, day, model, operation, tenant, spans, llm_calls, cost_nanos,

@@ -1,10 +1,10 @@
 //! `peekr report` on a small fixed dataset, with exact numbers.
 
 use jiff::civil::date;
-use peekr::server::report::{render_report, ReportError, ReportOptions};
+use peekr::server::report::{ReportError, ReportOptions, render_report};
 use peekr::server::store::Dimension;
 
-use crate::{store, write, S};
+use crate::{S, store, write};
 
 /// Three days of `acme` (and a noisy `other` project that must not show):
 ///

@@ -1,9 +1,9 @@
 //! `peekr sql`: read-only, one statement, JSON-able values.
 
 use jiff::civil::date;
-use peekr::server::store::{run_readonly_sql, SqlError};
+use peekr::server::store::{SqlError, run_readonly_sql};
 
-use crate::{store, write, S};
+use crate::{S, store, write};
 
 #[tokio::test]
 async fn readonly_sql_refuses_every_kind_of_write_with_a_clear_message() {

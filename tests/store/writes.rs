@@ -5,7 +5,7 @@ use std::time::Duration;
 use jiff::civil::date;
 use peekr::server::store::{SqliteStore, SqliteStoreConfig, Store, StoreError, Window};
 
-use crate::{scalar, store, write, S};
+use crate::{S, scalar, store, write};
 
 #[tokio::test]
 async fn written_spans_read_back_unchanged() {
@@ -97,9 +97,11 @@ async fn a_trace_costs_all_its_spans_across_batches_and_services_with_the_root_l
     write(
         &store,
         "acme",
-        vec![S::child("t", "3", "1", day)
-            .service("planner")
-            .llm("gpt-4o", 30_000, 1000, 100)],
+        vec![
+            S::child("t", "3", "1", day)
+                .service("planner")
+                .llm("gpt-4o", 30_000, 1000, 100),
+        ],
     )
     .await;
     let window = Window::ending(day, 1);

@@ -58,15 +58,6 @@ const PROVIDER_ALIASES: &[(&str, &str)] = &[
     ("perplexity", "perplexity"),
 ];
 
-/// Path segments that carry no meaning for matching.
-const NOISE_SEGMENTS: &[&str] = &[
-    "models",
-    "publishers",
-    "projects",
-    "locations",
-    "deployments",
-];
-
 /// Azure data-zone region segments (`azure/eu/gpt-4o`).
 const DATA_ZONE_SEGMENTS: &[&str] = &["eu", "us", "datazone", "data-zone", "dz"];
 

@@ -6,12 +6,14 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use clap::{Args, Parser, Subcommand};
 use peekr::enrich::Dialects;
+use peekr::server::alerting::{AlertingConfig, Webhook};
 use peekr::server::auth::{KeyScope, KeyStore};
 use peekr::server::forward::ForwardTarget;
+use peekr::server::prometheus::MetricsAccess;
 use peekr::server::receiver::{DATA_DIR_DEFAULT, DB_FILE, HTTP_DEFAULT, LISTEN_DEFAULT};
 use peekr::server::report::{ReportOptions, render_report};
 use peekr::server::store::{Dimension, SqliteStore, run_readonly_sql};
@@ -83,6 +85,34 @@ struct ServeArgs {
     /// Also write these cost attribute dialects on forwarded spans: openinference, semconv, logfire.
     #[arg(long = "dialect", value_name = "NAME")]
     dialects: Vec<String>,
+    /// Cost-spike alert: fire when today's cost per query is at least M times the 7 days
+    /// before (per project, over the stored daily rollups).
+    #[arg(long, value_name = "M")]
+    alert_multiplier: Option<f64>,
+    /// Seconds between alert evaluations (the first runs 10 s after start); 0 turns alerting off.
+    #[arg(long, value_name = "SECS")]
+    alert_interval_secs: Option<u64>,
+    /// POST each fired/resolved alert as signed JSON to this http:// URL (repeatable).
+    #[arg(long, value_name = "URL")]
+    webhook: Vec<String>,
+    /// HMAC-SHA256 secret signing every webhook body (header x-peekr-signature); required with
+    /// --webhook.
+    #[arg(
+        long,
+        value_name = "SECRET",
+        env = "PEEKR_WEBHOOK_SECRET",
+        hide_env_values = true
+    )]
+    webhook_secret: Option<String>,
+    /// Require `authorization: Bearer KEY` on GET /metrics; without it, /metrics answers
+    /// loopback clients only.
+    #[arg(
+        long,
+        value_name = "KEY",
+        env = "PEEKR_METRICS_KEY",
+        hide_env_values = true
+    )]
+    metrics_key: Option<String>,
     /// Optional TOML config file with the same keys as these flags (flags win).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -102,6 +132,12 @@ struct ServeFile {
     retention_days: Option<u32>,
     #[serde(default)]
     dialects: Vec<String>,
+    alert_multiplier: Option<f64>,
+    alert_interval_secs: Option<u64>,
+    #[serde(default)]
+    webhook: Vec<String>,
+    webhook_secret: Option<String>,
+    metrics_key: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -447,6 +483,52 @@ fn keys(cmd: KeysCommand) -> ExitCode {
     }
 }
 
+/// The alerting settings from the flags, else the config file, else the defaults.
+fn alerting_config(args: &ServeArgs, file: &ServeFile) -> Result<AlertingConfig, String> {
+    let defaults = AlertingConfig::default();
+    let multiplier = args
+        .alert_multiplier
+        .or(file.alert_multiplier)
+        .unwrap_or(defaults.multiplier);
+    if !multiplier.is_finite() || multiplier < 1.0 {
+        return Err(format!(
+            "--alert-multiplier must be a number >= 1.0 (got {multiplier})"
+        ));
+    }
+    let interval = args
+        .alert_interval_secs
+        .or(file.alert_interval_secs)
+        .map_or(defaults.interval, Duration::from_secs);
+    let urls = if args.webhook.is_empty() {
+        &file.webhook
+    } else {
+        &args.webhook
+    };
+    let secret = args
+        .webhook_secret
+        .as_ref()
+        .or(file.webhook_secret.as_ref());
+    let webhooks = match (urls.is_empty(), secret) {
+        (true, _) => Vec::new(),
+        (false, None) => {
+            return Err(
+                "--webhook needs --webhook-secret (or PEEKR_WEBHOOK_SECRET) to sign the alerts"
+                    .to_owned(),
+            );
+        }
+        (false, Some(secret)) => urls
+            .iter()
+            .map(|u| Webhook::new(u.trim(), secret.as_bytes()).map_err(|e| e.to_string()))
+            .collect::<Result<_, _>>()?,
+    };
+    Ok(AlertingConfig {
+        multiplier,
+        interval,
+        webhooks,
+        ..defaults
+    })
+}
+
 fn serve(args: ServeArgs) -> ExitCode {
     let file = match &args.config {
         Some(path) => match std::fs::read_to_string(path)
@@ -499,13 +581,44 @@ fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let alerting = match alerting_config(&args, &file) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let metrics_access = match args.metrics_key.clone().or(file.metrics_key.clone()) {
+        Some(key) if key.trim().is_empty() => {
+            eprintln!("error: --metrics-key must not be empty");
+            return ExitCode::from(2);
+        }
+        Some(key) => MetricsAccess::Key(key.trim().into()),
+        None => MetricsAccess::Loopback,
+    };
     let config = ReceiverConfig {
         data_dir: data_dir.clone(),
         price_files: prices,
         forward,
         retention_days: args.retention_days.or(file.retention_days),
         dialects,
+        alerting,
+        metrics_access,
         ..ReceiverConfig::default()
+    };
+    let metrics_note = match config.metrics_access {
+        MetricsAccess::Loopback => "loopback clients only; --metrics-key to open it",
+        MetricsAccess::Key(_) => "bearer key required",
+    };
+    let alert_note = if config.alerting.enabled() {
+        format!(
+            "cost-spike alerts at {}x every {} s to the log and {} webhook(s)",
+            config.alerting.multiplier,
+            config.alerting.interval.as_secs(),
+            config.alerting.webhooks.len()
+        )
+    } else {
+        "cost-spike alerts off".to_owned()
     };
     init_logging();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -522,6 +635,7 @@ fn serve(args: ServeArgs) -> ExitCode {
         let grpc_addr = grpc.local_addr().map_err(|e| e.to_string())?;
         let http_addr = http_l.local_addr().map_err(|e| e.to_string())?;
         eprintln!("peekr: receiving OTLP/gRPC on {grpc_addr}, Costs page on http://{http_addr}, data in {}", data_dir.display());
+        eprintln!("peekr: Prometheus metrics on http://{http_addr}/metrics ({metrics_note}); {alert_note}");
         if args.demo {
             let keys = receiver.keys().clone();
             let already = {

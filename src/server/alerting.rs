@@ -423,6 +423,9 @@ pub enum AlertingError {
     /// The history's lock was poisoned by a panic elsewhere.
     #[error("alert history lock poisoned")]
     Poisoned,
+    /// The blocking evaluation task failed (panicked or was cancelled).
+    #[error("alert evaluation task failed: {0}")]
+    Task(String),
 }
 
 /// Evaluates `rule` for every project of `store` at `now` (`today` is its UTC date), persists
@@ -460,6 +463,129 @@ pub fn run_evaluation(
         }
     }
     Ok(out)
+}
+
+// ===== the receiver's evaluation loop =====
+
+/// Default time between two evaluations (`peekr serve --alert-interval-secs`).
+pub const ALERT_INTERVAL_DEFAULT: Duration = Duration::from_secs(300);
+/// Delay of the first evaluation after the receiver starts.
+pub const FIRST_EVALUATION_DELAY_DEFAULT: Duration = Duration::from_secs(10);
+
+/// How `peekr serve` evaluates and delivers alerts.
+#[derive(Debug, Clone)]
+pub struct AlertingConfig {
+    /// The [`daily_rule`] multiplier (default [`crate::alerts::MULTIPLIER_DEFAULT`]).
+    pub multiplier: f64,
+    /// Time between evaluations; zero turns evaluation off.
+    pub interval: Duration,
+    /// Delay of the first evaluation after start.
+    pub first_run_after: Duration,
+    /// Where alerts are POSTed (besides the log).
+    pub webhooks: Vec<Webhook>,
+}
+
+impl Default for AlertingConfig {
+    fn default() -> Self {
+        AlertingConfig {
+            multiplier: crate::alerts::MULTIPLIER_DEFAULT,
+            interval: ALERT_INTERVAL_DEFAULT,
+            first_run_after: FIRST_EVALUATION_DELAY_DEFAULT,
+            webhooks: Vec::new(),
+        }
+    }
+}
+
+impl AlertingConfig {
+    /// Whether the loop runs at all.
+    #[must_use]
+    pub fn enabled(&self) -> bool {
+        !self.interval.is_zero()
+    }
+}
+
+/// [`run_evaluation`] of [`daily_rule`] at the current time, on a blocking thread.
+async fn evaluate_now(
+    store: Arc<dyn Store>,
+    history: Arc<AlertHistory>,
+    multiplier: f64,
+) -> Result<Vec<(String, Alert)>, AlertingError> {
+    tokio::task::spawn_blocking(move || {
+        run_evaluation(
+            &*store,
+            &history,
+            &daily_rule(multiplier),
+            crate::server::store::today_utc(),
+            SystemTime::now(),
+        )
+    })
+    .await
+    .map_err(|e| AlertingError::Task(e.to_string()))?
+}
+
+/// One evaluation as the receiver runs it: [`run_evaluation`] of [`daily_rule`] at the current
+/// time on a blocking thread, then [`deliver`] of each transition, in order. Returns the
+/// transitions (already persisted in `history`).
+///
+/// # Errors
+///
+/// When reading the rollups or writing the history fails (see [`run_evaluation`]); nothing is
+/// delivered then. Delivery failures are logged, never returned.
+pub async fn evaluate_and_deliver(
+    store: Arc<dyn Store>,
+    history: Arc<AlertHistory>,
+    multiplier: f64,
+    webhooks: &[Webhook],
+) -> Result<Vec<(String, Alert)>, AlertingError> {
+    let alerts = evaluate_now(store, history, multiplier).await?;
+    for (project, alert) in &alerts {
+        deliver(webhooks, project, alert).await;
+    }
+    Ok(alerts)
+}
+
+/// Runs [`evaluate_and_deliver`] `config.first_run_after` after the call and then every
+/// `config.interval` (measured from the end of the previous run), until `shutdown` resolves.
+/// An evaluation already reading the store finishes first, so the store can close safely once
+/// this returns; deliveries still retrying at shutdown are abandoned (the alert is in the
+/// history either way). Errors are logged and retried at the next interval.
+pub async fn run_loop(
+    store: Arc<dyn Store>,
+    history: Arc<AlertHistory>,
+    config: AlertingConfig,
+    shutdown: impl std::future::Future<Output = ()> + Send,
+) {
+    if !config.enabled() {
+        return;
+    }
+    tokio::pin!(shutdown);
+    let mut next = tokio::time::Instant::now() + config.first_run_after;
+    loop {
+        tokio::select! {
+            () = &mut shutdown => return,
+            () = tokio::time::sleep_until(next) => {}
+        }
+        match evaluate_now(store.clone(), history.clone(), config.multiplier).await {
+            Ok(alerts) => {
+                let delivery = async {
+                    for (project, alert) in &alerts {
+                        deliver(&config.webhooks, project, alert).await;
+                    }
+                };
+                tokio::select! {
+                    () = &mut shutdown => {
+                        tracing::warn!(name: "Alerts.DeliveryAbandoned", "shutting down during alert delivery; the alert is in the history");
+                        return;
+                    }
+                    () = delivery => {}
+                }
+            }
+            Err(error) => {
+                tracing::error!(name: "Alerts.EvaluationFailed", error = %error, source = ?std::error::Error::source(&error), "cost-spike evaluation failed; retrying at the next interval");
+            }
+        }
+        next = tokio::time::Instant::now() + config.interval;
+    }
 }
 
 // ===== history =====

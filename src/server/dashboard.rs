@@ -7,6 +7,7 @@
 //!  GET  /assets/{app.js,app.css,favicon.svg}   embedded in the binary; nothing from a CDN
 //!  GET  /healthz               "ok"
 //!  GET  /api/v1/...            JSON; 401 without a key (see `router`)
+//!  GET  /api/v1/alert_history  the receiver's fired/resolved cost-spike alerts (alert history)
 //! ```
 //!
 //! Every API route authenticates with `authorization: Bearer <key>`, `x-api-key: <key>` or the
@@ -59,6 +60,7 @@ pub(crate) fn router(state: HttpState) -> Router {
         .route("/errors", get(errors))
         .route("/insights", get(insights))
         .route("/alerts", get(alerts))
+        .route("/alert_history", get(alert_history))
         .route("/filters", get(filters))
         .fallback(|| async { AppError::NotFound("no such endpoint".into()) });
     Router::new()
@@ -495,6 +497,45 @@ async fn alerts(
     })
     .await?
     .into_response())
+}
+
+/// Default and largest number of rows of `/api/v1/alert_history`.
+const ALERT_HISTORY_LIMIT_DEFAULT: usize = 100;
+const ALERT_HISTORY_LIMIT_MAX: usize = 1000;
+
+#[derive(Serialize)]
+struct AlertHistoryBody {
+    project: String,
+    alerts: Vec<super::alerting::AlertRecord>,
+}
+
+/// The alerts the receiver fired (and resolved) for the key's project, newest first
+/// (`?limit=N`, default 100, at most 1000). Empty when the receiver keeps no history.
+async fn alert_history(
+    State(s): State<HttpState>,
+    Authed(p): Authed,
+    params: ParamsResult,
+) -> Result<Response, AppError> {
+    let limit = params?
+        .limit
+        .unwrap_or(ALERT_HISTORY_LIMIT_DEFAULT)
+        .min(ALERT_HISTORY_LIMIT_MAX);
+    let project = p.project;
+    let Some(history) = s.alerts.clone() else {
+        return Ok(Json(AlertHistoryBody {
+            project,
+            alerts: Vec::new(),
+        })
+        .into_response());
+    };
+    let alerts = tokio::task::spawn_blocking({
+        let project = project.clone();
+        move || history.list(&project, limit)
+    })
+    .await
+    .map_err(|e| AppError::Internal(format!("alert history task failed: {e}")))?
+    .map_err(|e| AppError::Internal(format!("alert history: {e}")))?;
+    Ok(Json(AlertHistoryBody { project, alerts }).into_response())
 }
 
 async fn filters(

@@ -28,7 +28,7 @@ use tonic::{Request, Response, Status};
 
 use super::auth::{KeyStore, Principal, key_from_headers};
 use super::forward::Forwarder;
-use super::ingest::Ingestor;
+use super::ingest::{IngestMetrics, Ingestor};
 use super::store::{Store, StoreError};
 
 /// Counters of what the receiver did, for the log, metrics and tests.
@@ -78,6 +78,8 @@ pub struct OtlpTraceService {
     pub(crate) ingestor: Ingestor,
     pub(crate) forwarder: Option<Arc<Forwarder>>,
     pub(crate) stats: Arc<IngestStats>,
+    /// Prometheus figures, recorded for committed batches only.
+    pub(crate) metrics: Option<Arc<IngestMetrics>>,
 }
 
 impl std::fmt::Debug for dyn Store {
@@ -129,6 +131,9 @@ impl TraceService for OtlpTraceService {
         self.stats
             .llm_spans_unpriced
             .fetch_add(processed.unpriced, Ordering::Relaxed);
+        if let Some(m) = &self.metrics {
+            m.record(&principal.project, &processed.observations);
+        }
         if let Some(f) = &self.forwarder {
             f.enqueue(request);
         }

@@ -2,8 +2,10 @@
 //! enriched spans kept for forwarding.
 //!
 //! Nothing here knows about SQLite or gRPC: the gRPC handler calls [`Ingestor::process`], hands
-//! the records to a [`Store`](super::store::Store) and the enriched request to the forwarder.
+//! the records to a [`Store`](super::store::Store) and the enriched request to the forwarder,
+//! and once the batch is committed, the [`Observation`]s to [`IngestMetrics`].
 
+use std::hash::{Hash as _, Hasher as _};
 use std::sync::Arc;
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
@@ -11,10 +13,13 @@ use opentelemetry_proto::tonic::common::v1::any_value::Value as PValue;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue as PKeyValue};
 use opentelemetry_proto::tonic::trace::v1::Span as PSpan;
 
-use crate::enrich::{CostStatus, Dialects, Enricher, OutValue, is_written_key};
+use crate::enrich::{CostStatus, Dialects, Enricher, Enrichment, OutValue, is_written_key};
+use crate::processor::LlmSpanFacts;
+use crate::rollup::{Rollup, TraceTotals};
 use crate::semconv as sc;
 use crate::usage::{AttrValue, Attributes, IdentityKeys, extract};
 
+use super::prometheus::ReceiverMetrics;
 use super::record::SpanRecord;
 
 /// OTLP protobuf attributes, read through the same abstraction as SDK attributes.
@@ -46,6 +51,128 @@ pub struct Processed {
     pub priced: u64,
     /// LLM spans that could not be priced.
     pub unpriced: u64,
+    /// What the metrics need from the enriched LLM spans and the root spans, in request order;
+    /// recorded by [`IngestMetrics::record`] once the batch is committed.
+    pub observations: Vec<Observation>,
+}
+
+/// One span as the receiver's metrics see it: an enriched LLM span, a root span (one query),
+/// or both.
+#[derive(Debug, Clone)]
+pub struct Observation {
+    /// Its trace id.
+    pub trace: u128,
+    /// Tenant (span, else resource).
+    pub tenant: Option<String>,
+    /// What the LLM metrics need, for an enriched LLM span.
+    pub llm: Option<LlmObservation>,
+    /// Whether it is a root span (no parent).
+    pub root: bool,
+}
+
+/// The LLM part of an [`Observation`].
+#[derive(Debug, Clone)]
+pub struct LlmObservation {
+    /// The enrichment result.
+    pub enrichment: Enrichment,
+    /// The matched catalog model when priced, else the model as reported.
+    pub model: Option<String>,
+    /// Operation name.
+    pub operation: Option<String>,
+    /// Provider as reported.
+    pub provider: Option<String>,
+}
+
+/// Feeds [`ReceiverMetrics`] from committed batches: every enriched LLM span, and every root
+/// span as one query whose cost is the total of its trace's LLM spans that reached the receiver
+/// before it or in the same request (kept per trace in a bounded [`Rollup`]). With the usual
+/// exporters, children end (and are exported) before their root, so that is the whole trace;
+/// spans of the trace arriving after its root count in `peekr_cost_USD_total` only.
+#[derive(Debug)]
+pub struct IngestMetrics {
+    metrics: Arc<ReceiverMetrics>,
+    rollup: Rollup,
+}
+
+impl Default for IngestMetrics {
+    fn default() -> Self {
+        IngestMetrics::new(ReceiverMetrics::shared())
+    }
+}
+
+impl IngestMetrics {
+    /// Records into `metrics`, with the default per-trace bounds.
+    #[must_use]
+    pub fn new(metrics: Arc<ReceiverMetrics>) -> Self {
+        IngestMetrics {
+            metrics,
+            rollup: Rollup::default(),
+        }
+    }
+
+    /// The metrics recorded into.
+    #[must_use]
+    pub fn metrics(&self) -> &Arc<ReceiverMetrics> {
+        &self.metrics
+    }
+
+    /// Traces whose totals were evicted before their root span arrived.
+    #[must_use]
+    pub fn traces_evicted(&self) -> u64 {
+        self.rollup.evicted()
+    }
+
+    /// Records a committed batch of `project`.
+    pub fn record(&self, project: &str, observations: &[Observation]) {
+        if observations.is_empty() {
+            return;
+        }
+        // Trace ids are per project: mix the project in so that no project can add to (or
+        // take) another's totals.
+        let salt = {
+            let mut h = std::hash::DefaultHasher::new();
+            project.hash(&mut h);
+            u128::from(h.finish())
+        };
+        for o in observations {
+            let key = o.trace ^ salt;
+            if let Some(llm) = &o.llm {
+                let e = &llm.enrichment;
+                self.metrics.record_llm_span(
+                    project,
+                    &LlmSpanFacts {
+                        enrichment: e,
+                        model: llm.model.as_deref(),
+                        operation: llm.operation.as_deref(),
+                        provider: llm.provider.as_deref(),
+                        tenant: o.tenant.as_deref(),
+                    },
+                );
+                self.rollup.add(
+                    key,
+                    &TraceTotals {
+                        cost: e.total.unwrap_or_default(),
+                        llm_calls: 1,
+                        input_tokens: e.usage.input,
+                        output_tokens: e.usage.output,
+                        unpriced_calls: u64::from(!matches!(
+                            e.status,
+                            CostStatus::Priced | CostStatus::Provided
+                        )),
+                    },
+                );
+            }
+            if o.root {
+                let totals = self.rollup.take(key).unwrap_or_default();
+                self.metrics
+                    .record_query(project, &totals, o.tenant.as_deref());
+            }
+        }
+    }
+}
+
+fn trace_key(trace_id: &[u8]) -> u128 {
+    <[u8; 16]>::try_from(trace_id).map_or(0, u128::from_be_bytes)
 }
 
 /// Enriches incoming spans with the same core as `CostProcessor`.
@@ -248,6 +375,24 @@ impl Ingestor {
                     ..PKeyValue::default()
                 });
             }
+        }
+        let root = span.parent_span_id.is_empty();
+        if enrichment.is_some() || root {
+            out.observations.push(Observation {
+                trace: trace_key(&span.trace_id),
+                tenant: record.tenant_id.clone(),
+                llm: enrichment.map(|e| LlmObservation {
+                    model: e
+                        .priced
+                        .as_ref()
+                        .map(|p| p.model.to_string())
+                        .or_else(|| record.model.clone()),
+                    enrichment: e,
+                    operation: record.operation.clone(),
+                    provider: record.provider.clone(),
+                }),
+                root,
+            });
         }
         let json: serde_json::Map<String, serde_json::Value> = span
             .attributes

@@ -540,6 +540,180 @@ where
     )
 }
 
+// ===== who may scrape =====
+
+/// Who may `GET /metrics` on the receiver's HTTP listener. The figures cover every project, so
+/// a project's API key does not open them.
+#[derive(Clone, Default)]
+pub enum MetricsAccess {
+    /// Clients connecting from a loopback address only, and only when the request carries no
+    /// proxy header (`forwarded`, `x-forwarded-for`, `x-real-ip`): a reverse proxy on the same
+    /// host does not make the endpoint public. The default.
+    #[default]
+    Loopback,
+    /// Any client sending `authorization: Bearer <key>` with this key (`--metrics-key`).
+    Key(Arc<str>),
+}
+
+impl std::fmt::Debug for MetricsAccess {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MetricsAccess::Loopback => f.write_str("Loopback"),
+            // Never print the key.
+            MetricsAccess::Key(_) => f.write_str("Key(..)"),
+        }
+    }
+}
+
+const PROXY_HEADERS: [&str; 3] = ["forwarded", "x-forwarded-for", "x-real-ip"];
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+impl MetricsAccess {
+    /// Whether a request with `headers`, from `peer` (when known), may scrape.
+    #[must_use]
+    pub fn allows(
+        &self,
+        headers: &axum::http::HeaderMap,
+        peer: Option<std::net::SocketAddr>,
+    ) -> bool {
+        match self {
+            MetricsAccess::Loopback => {
+                peer.is_some_and(|p| p.ip().is_loopback())
+                    && PROXY_HEADERS.iter().all(|h| !headers.contains_key(*h))
+            }
+            MetricsAccess::Key(key) => headers
+                .get(axum::http::header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .is_some_and(|given| constant_time_eq(given.trim().as_bytes(), key.as_bytes())),
+        }
+    }
+}
+
+/// `router` behind `access`: refused requests get `401` (key mode, with `www-authenticate`) or
+/// `403` (loopback mode). The peer address comes from axum's `ConnectInfo<SocketAddr>`; serve
+/// with `into_make_service_with_connect_info::<SocketAddr>()`, else loopback mode refuses all.
+pub fn guarded(router: axum::Router, access: MetricsAccess) -> axum::Router {
+    use axum::extract::{ConnectInfo, Request};
+    use axum::http::{StatusCode, header};
+    use axum::middleware::Next;
+    use axum::response::IntoResponse as _;
+    router.layer(axum::middleware::from_fn(
+        move |req: Request, next: Next| {
+            let access = access.clone();
+            async move {
+                let peer = req
+                    .extensions()
+                    .get::<ConnectInfo<std::net::SocketAddr>>()
+                    .map(|c| c.0);
+                if access.allows(req.headers(), peer) {
+                    return next.run(req).await;
+                }
+                match access {
+                MetricsAccess::Key(_) => (
+                    StatusCode::UNAUTHORIZED,
+                    [(header::WWW_AUTHENTICATE, "Bearer")],
+                    "send `authorization: Bearer <metrics key>` (peekr serve --metrics-key)\n",
+                )
+                    .into_response(),
+                MetricsAccess::Loopback => (
+                    StatusCode::FORBIDDEN,
+                    "/metrics answers loopback clients only; start peekr serve with --metrics-key \
+                     to scrape it from elsewhere\n",
+                )
+                    .into_response(),
+            }
+            }
+        },
+    ))
+}
+
+// ===== the receiver's health counters =====
+
+/// The receiver's health counters: ingest outcomes, per-trace evictions, and per forward
+/// destination (label `destination`, the URL) spans sent, dropped, failed and queued.
+#[must_use]
+pub fn health_families(
+    stats: &super::grpc::IngestStats,
+    forwarder: Option<&super::forward::Forwarder>,
+    traces_evicted: u64,
+) -> Vec<Family> {
+    use std::sync::atomic::Ordering::Relaxed;
+    let mut out = vec![
+        counter(
+            "peekr_receiver_spans_committed_total",
+            "Spans committed to the store",
+            stats.spans_committed.load(Relaxed),
+        ),
+        counter(
+            "peekr_receiver_spans_rejected_total",
+            "Spans rejected for invalid ids (OTLP partial_success)",
+            stats.spans_rejected.load(Relaxed),
+        ),
+        counter(
+            "peekr_receiver_requests_unavailable_total",
+            "Export requests refused with UNAVAILABLE because the store queue was full",
+            stats.requests_unavailable.load(Relaxed),
+        ),
+        counter(
+            "peekr_receiver_requests_unauthenticated_total",
+            "Export requests refused for a missing, unknown or revoked key",
+            stats.requests_unauthenticated.load(Relaxed),
+        ),
+        counter(
+            "peekr_traces_evicted_total",
+            "Traces whose totals were evicted before their root span arrived",
+            traces_evicted,
+        ),
+    ];
+    if let Some(f) = forwarder {
+        let per = |get: &dyn Fn(&super::forward::ForwardStats) -> u64| {
+            f.stats()
+                .map(|(url, s)| {
+                    Sample::int(vec![("destination".to_owned(), url.to_owned())], get(s))
+                })
+                .collect::<Vec<_>>()
+        };
+        for (name, help, kind, samples) in [
+            (
+                "peekr_forward_spans_sent_total",
+                "Spans delivered to a forward destination",
+                Kind::Counter,
+                per(&|s| s.sent_spans.load(Relaxed)),
+            ),
+            (
+                "peekr_forward_spans_dropped_total",
+                "Spans dropped because a forward queue was full",
+                Kind::Counter,
+                per(&|s| s.dropped_spans.load(Relaxed)),
+            ),
+            (
+                "peekr_forward_spans_failed_total",
+                "Spans a forward destination refused for good",
+                Kind::Counter,
+                per(&|s| s.failed_spans.load(Relaxed)),
+            ),
+            (
+                "peekr_forward_queued_spans",
+                "Spans waiting in a forward queue",
+                Kind::Gauge,
+                per(&|s| u64::try_from(s.queued_spans.load(Relaxed)).unwrap_or(u64::MAX)),
+            ),
+        ] {
+            out.push(Family {
+                name: name.to_owned(),
+                help: help.to_owned(),
+                kind,
+                samples,
+            });
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -622,6 +796,28 @@ mod tests {
             "peekr_spans_unpriced_total{project=\"p\",gen_ai_request_model=\"mystery\",peekr_cost_status=\"unpriced_model\"} 1\n"
         ));
         assert!(text.ends_with("# TYPE peekr_alerts_dropped counter\npeekr_alerts_dropped 4\n"));
+    }
+
+    #[test]
+    fn access_is_loopback_without_proxy_headers_or_the_key() {
+        use axum::http::{HeaderMap, HeaderValue};
+        let local = Some("127.0.0.1:5000".parse().unwrap());
+        let remote = Some("10.1.2.3:5000".parse().unwrap());
+        let mut h = HeaderMap::new();
+        assert!(MetricsAccess::Loopback.allows(&h, local));
+        assert!(!MetricsAccess::Loopback.allows(&h, remote));
+        assert!(!MetricsAccess::Loopback.allows(&h, None));
+        h.insert("x-forwarded-for", HeaderValue::from_static("203.0.113.9"));
+        assert!(!MetricsAccess::Loopback.allows(&h, local));
+
+        let key = MetricsAccess::Key("s3cret".into());
+        assert_eq!(format!("{key:?}"), "Key(..)");
+        let mut h = HeaderMap::new();
+        assert!(!key.allows(&h, local));
+        h.insert("authorization", HeaderValue::from_static("Bearer nope"));
+        assert!(!key.allows(&h, local));
+        h.insert("authorization", HeaderValue::from_static("Bearer s3cret"));
+        assert!(key.allows(&h, remote));
     }
 
     #[test]

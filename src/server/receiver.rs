@@ -1,5 +1,6 @@
-//! [`Receiver`]: wires the key store, the SQLite store, the enrichment core, forwarding and
-//! price-file hot reload into one OTLP/gRPC server.
+//! [`Receiver`]: wires the key store, the SQLite store, the enrichment core, forwarding,
+//! price-file hot reload, cost-spike alerting and the Prometheus metrics into one OTLP/gRPC
+//! server (plus the HTTP side: Costs page, JSON API, `GET /metrics`).
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -13,10 +14,12 @@ use crate::enrich::{Dialects, Enricher};
 use crate::pricing::PricingTable;
 use crate::usage::IdentityKeys;
 
+use super::alerting::{AlertHistory, AlertingConfig, AlertingError};
 use super::auth::{AuthError, KeyStore};
 use super::forward::{FORWARD_QUEUE_SPANS_DEFAULT, ForwardTarget, Forwarder};
 use super::grpc::{IngestStats, OtlpTraceService, trace_service};
-use super::ingest::Ingestor;
+use super::ingest::{IngestMetrics, Ingestor};
+use super::prometheus::MetricsAccess;
 use super::store::{SqliteStore, SqliteStoreConfig, Store, StoreError};
 
 /// Default OTLP/gRPC listen address.
@@ -53,6 +56,10 @@ pub struct ReceiverConfig {
     pub identity: IdentityKeys,
     /// Store queue capacity, in spans.
     pub max_queued_spans: Option<usize>,
+    /// Cost-spike evaluation over the stored rollups, and webhooks.
+    pub alerting: AlertingConfig,
+    /// Who may scrape `GET /metrics` on the HTTP listener.
+    pub metrics_access: MetricsAccess,
 }
 
 impl Default for ReceiverConfig {
@@ -67,6 +74,8 @@ impl Default for ReceiverConfig {
             dialects: Dialects::default(),
             identity: IdentityKeys::default(),
             max_queued_spans: None,
+            alerting: AlertingConfig::default(),
+            metrics_access: MetricsAccess::default(),
         }
     }
 }
@@ -80,6 +89,9 @@ pub enum ServeError {
     /// The key store could not open.
     #[error(transparent)]
     Keys(#[from] AuthError),
+    /// The alert history could not open.
+    #[error(transparent)]
+    Alerts(#[from] AlertingError),
     /// A price file is invalid at start.
     #[error(transparent)]
     Pricing(#[from] crate::pricing::PricingError),
@@ -103,6 +115,8 @@ pub struct Receiver {
     enricher: Arc<Enricher>,
     stats: Arc<IngestStats>,
     forwarder: Arc<std::sync::OnceLock<Arc<Forwarder>>>,
+    history: Arc<AlertHistory>,
+    metrics: Arc<IngestMetrics>,
 }
 
 /// Loads the built-in catalog with `files` layered on top, strictly.
@@ -173,6 +187,7 @@ impl Receiver {
         }
         let store = Arc::new(SqliteStore::open(store_config)?);
         let keys = Arc::new(KeyStore::open(store.path())?);
+        let history = Arc::new(AlertHistory::open(store.path())?);
         let enricher = Arc::new(Enricher::new(Arc::new(load_prices(&config.price_files)?)));
         Ok(Receiver {
             config,
@@ -181,6 +196,8 @@ impl Receiver {
             enricher,
             stats: Arc::default(),
             forwarder: Arc::default(),
+            history,
+            metrics: Arc::default(),
         })
     }
 
@@ -214,15 +231,27 @@ impl Receiver {
         self.forwarder.clone()
     }
 
+    /// Fired and resolved cost-spike alerts (table `alert_history` in the database file).
+    #[must_use]
+    pub fn alert_history(&self) -> &Arc<AlertHistory> {
+        &self.history
+    }
+
+    /// The Prometheus figures served at `GET /metrics`.
+    #[must_use]
+    pub fn metrics(&self) -> &Arc<IngestMetrics> {
+        &self.metrics
+    }
+
     /// The database file.
     #[must_use]
     pub fn db_path(&self) -> &Path {
         self.store.path()
     }
 
-    /// Serves OTLP/gRPC on `grpc` (and the Costs page on `http`, when given) until `shutdown`
-    /// resolves; then stops accepting, commits everything acknowledged, and drains forwarding
-    /// for up to five seconds.
+    /// Serves OTLP/gRPC on `grpc` (and the Costs page and `GET /metrics` on `http`, when
+    /// given) and runs the alert evaluation loop until `shutdown` resolves; then stops
+    /// accepting, commits everything acknowledged, and drains forwarding for up to five seconds.
     ///
     /// # Errors
     ///
@@ -259,23 +288,39 @@ impl Receiver {
             ),
             forwarder: forwarder.clone(),
             stats: self.stats.clone(),
+            metrics: Some(self.metrics.clone()),
         };
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         tokio::spawn(async move {
             shutdown.await;
             let _ = stop_tx.send(true);
         });
+        let alert_task = {
+            let mut rx = stop_rx.clone();
+            tokio::spawn(super::alerting::run_loop(
+                store_dyn.clone(),
+                self.history.clone(),
+                self.config.alerting.clone(),
+                async move {
+                    let _ = rx.wait_for(|s| *s).await;
+                },
+            ))
+        };
         let http_task = match http {
             Some(listener) => {
-                let state = super::http_state(
+                let mut state = super::http_state(
                     store_dyn.clone(),
                     self.keys.clone(),
                     self.stats.clone(),
                     forwarder.clone(),
                 );
+                state.alerts = Some(self.history.clone());
+                state.metrics = Some(self.metrics.clone());
+                state.metrics_access = self.config.metrics_access.clone();
                 let mut rx = stop_rx.clone();
                 Some(tokio::spawn(async move {
-                    let app = super::http_router(state);
+                    let app = super::http_router(state)
+                        .into_make_service_with_connect_info::<SocketAddr>();
                     axum::serve(listener, app)
                         .with_graceful_shutdown(async move {
                             let _ = rx.wait_for(|s| *s).await;
@@ -289,24 +334,30 @@ impl Receiver {
         let mut rx = stop_rx.clone();
         let served = tonic::transport::Server::builder()
             .add_service(trace_service(svc, self.config.max_message_bytes))
-            .add_service(super::query_grpc::query_service(store_dyn.clone(), self.keys.clone()))
+            .add_service(super::query_grpc::query_service(
+                store_dyn.clone(),
+                self.keys.clone(),
+            ))
             .serve_with_incoming_shutdown(incoming, async move {
                 let _ = rx.wait_for(|s| *s).await;
             })
             .await;
+        // The loop has seen the stop signal; an evaluation in flight finishes before the store
+        // closes.
+        let _ = alert_task.await;
         // Every acknowledged batch is already committed; close commits anything accepted
         // after that and stops the writer.
         let store = self.store.clone();
         let closed = tokio::task::spawn_blocking(move || store.close()).await;
-        if let Some(f) = &forwarder {
-            if !f.drain(Duration::from_secs(5)).await {
-                tracing::warn!(name: "Receiver.ForwardNotDrained", "forward queues not empty at shutdown; remaining spans dropped");
-            }
+        if let Some(f) = &forwarder
+            && !f.drain(Duration::from_secs(5)).await
+        {
+            tracing::warn!(name: "Receiver.ForwardNotDrained", "forward queues not empty at shutdown; remaining spans dropped");
         }
-        if let Some(t) = http_task {
-            if let Ok(Err(e)) = t.await {
-                return Err(ServeError::Http(e));
-            }
+        if let Some(t) = http_task
+            && let Ok(Err(e)) = t.await
+        {
+            return Err(ServeError::Http(e));
         }
         served.map_err(ServeError::Transport)?;
         if let Ok(Err(e)) = closed {

@@ -1204,6 +1204,24 @@ fn model_calls(facts: &Facts, window: Window) -> Vec<ModelCalls> {
     by.into_values().collect()
 }
 
+/// One model's side of a model-mismatch comparison.
+struct Candidate<'a> {
+    model: &'a str,
+    calls: i64,
+    cost_nanos: i64,
+    tokens: i64,
+    /// Mean evaluation score, when scores are compared.
+    score: Option<f64>,
+    days: i64,
+}
+
+impl Candidate<'_> {
+    /// Cost per million tokens, nano-USD (the ranking key).
+    fn per_mtok(&self) -> i128 {
+        i128::from(self.cost_nanos) * 1_000_000 / i128::from(self.tokens.max(1))
+    }
+}
+
 fn model_mismatch(facts: &Facts, window: Window) -> Vec<Insight> {
     let calls = model_calls(facts, window);
     let mut out = Vec::new();
@@ -1212,101 +1230,99 @@ fn model_mismatch(facts: &Facts, window: Window) -> Vec<Insight> {
             continue;
         }
         // Compare like with like: the scored calls when at least two models have enough.
-        let scored: Vec<_> = op_calls
+        let use_scores = op_calls
             .iter()
             .filter(|c| c.scored_calls >= MISMATCH_MIN_SCORED)
-            .collect();
-        let use_scores = scored.len() >= 2;
-        let pool: Vec<_> = if use_scores {
-            scored
-        } else {
-            op_calls.iter().collect()
-        };
-        // (model, calls, cost, tokens, mean score, days)
-        let stats: Vec<(&str, i64, i64, i64, Option<f64>, i64)> = pool
+            .count()
+            >= 2;
+        let stats: Vec<Candidate<'_>> = op_calls
             .iter()
-            .map(|c| {
-                if use_scores {
-                    (
-                        c.model.as_str(),
-                        c.scored_calls,
-                        c.scored_cost_nanos,
-                        c.scored_tokens,
-                        Some(c.score_sum / c.scored_calls as f64),
-                        c.days.len() as i64,
-                    )
+            .filter(|c| !use_scores || c.scored_calls >= MISMATCH_MIN_SCORED)
+            .map(|c| Candidate {
+                model: c.model.as_str(),
+                calls: if use_scores { c.scored_calls } else { c.calls },
+                cost_nanos: if use_scores {
+                    c.scored_cost_nanos
                 } else {
-                    (
-                        c.model.as_str(),
-                        c.calls,
-                        c.cost_nanos,
-                        c.tokens,
-                        None,
-                        c.days.len() as i64,
-                    )
-                }
+                    c.cost_nanos
+                },
+                tokens: if use_scores {
+                    c.scored_tokens
+                } else {
+                    c.tokens
+                },
+                score: use_scores.then(|| c.score_sum / c.scored_calls as f64),
+                days: c.days.len() as i64,
             })
-            .filter(|s| s.1 > 0 && s.3 > 0)
+            .filter(|c| c.calls > 0 && c.tokens > 0)
             .collect();
         // The most and least expensive per token.
-        let per_mtok = |s: &(&str, i64, i64, i64, Option<f64>, i64)| {
-            i128::from(s.2) * 1_000_000 / i128::from(s.3)
-        };
         let (Some(exp), Some(cheap)) = (
-            stats.iter().max_by_key(|s| per_mtok(s)),
-            stats.iter().min_by_key(|s| per_mtok(s)),
+            stats.iter().max_by_key(|c| c.per_mtok()),
+            stats.iter().min_by_key(|c| c.per_mtok()),
         ) else {
             continue;
         };
-        if exp.0 == cheap.0 || per_mtok(exp) <= per_mtok(cheap) {
+        if exp.model == cheap.model || exp.per_mtok() <= cheap.per_mtok() {
             continue;
         }
-        if let (Some(se), Some(sc)) = (exp.4, cheap.4) {
-            if sc * 100.0 < se * MISMATCH_SCORE_RATIO_PCT {
-                continue;
-            }
+        if let (Some(se), Some(sc)) = (exp.score, cheap.score)
+            && sc * 100.0 < se * MISMATCH_SCORE_RATIO_PCT
+        {
+            continue;
         }
         // The expensive model's tokens at the cheap model's price per token.
-        let at_cheap = i64::try_from(i128::from(exp.3) * i128::from(cheap.2) / i128::from(cheap.3))
-            .unwrap_or(i64::MAX);
-        let saving = exp.2.saturating_sub(at_cheap);
-        let per_day = saving / exp.5.max(1);
+        let at_cheap = i64::try_from(
+            i128::from(exp.tokens) * i128::from(cheap.cost_nanos) / i128::from(cheap.tokens),
+        )
+        .unwrap_or(i64::MAX);
+        let saving = exp.cost_nanos.saturating_sub(at_cheap);
+        let per_day = saving / exp.days.max(1);
         let op = op_calls[0]
             .operation
             .clone()
             .unwrap_or_else(|| "(none)".into());
-        let score_text = match (exp.4, cheap.4) {
+        let score_text = match (exp.score, cheap.score) {
             (Some(se), Some(sc)) => format!(
                 "Mean evaluation score: {} {sc:.3}, {} {se:.3}.",
-                cheap.0, exp.0
+                cheap.model, exp.model
             ),
             _ => "No evaluation scores on these spans: check quality before switching.".into(),
         };
+        let times = exp.per_mtok() as f64 / cheap.per_mtok().max(1) as f64;
+        let same = if exp.score.is_some() {
+            " and scores about the same"
+        } else {
+            ""
+        };
         out.push(Insight {
             kind: InsightKind::ModelMismatch,
-            title: format!("{op}: {} costs {:.1}× {} per token{}", exp.0, per_mtok(exp) as f64 / per_mtok(cheap).max(1) as f64, cheap.0, if exp.4.is_some() { " and scores about the same" } else { "" }),
+            title: format!("{op}: {} costs {times:.1}× {} per token{same}", exp.model, cheap.model),
             detail: format!(
                 "{} {} calls cost {} ({} per call); the same tokens on {} would cost {}. {score_text}",
-                thousands(exp.1),
-                exp.0,
-                usd(exp.2),
-                usd(exp.2 / exp.1.max(1)),
-                cheap.0,
+                thousands(exp.calls),
+                exp.model,
+                usd(exp.cost_nanos),
+                usd(exp.cost_nanos / exp.calls.max(1)),
+                cheap.model,
                 usd(at_cheap)
             ),
-            action: format!("Route {op} calls back to {} (or A/B it on a slice of traffic) while the scores hold.", cheap.0),
+            action: format!(
+                "Route {op} calls back to {} (or A/B it on a slice of traffic) while the scores hold.",
+                cheap.model
+            ),
             saving_per_day_nanos: Some(per_day),
             day: None,
             trace_id: None,
             items: stats
                 .iter()
-                .map(|s| InsightItem {
-                    label: format!("model {}", s.0),
+                .map(|c| InsightItem {
+                    label: format!("model {}", c.model),
                     value: format!(
                         "{} calls, {} per 1M tokens{}",
-                        thousands(s.1),
-                        usd(i64::try_from(per_mtok(s)).unwrap_or(i64::MAX)),
-                        s.4.map_or_else(String::new, |x| format!(", score {x:.3}"))
+                        thousands(c.calls),
+                        usd(i64::try_from(c.per_mtok()).unwrap_or(i64::MAX)),
+                        c.score.map_or_else(String::new, |x| format!(", score {x:.3}"))
                     ),
                 })
                 .collect(),
@@ -1392,7 +1408,6 @@ pub struct AlertEvent {
 }
 
 /// The daily cost-spike rule the page and API replay: a day at twice the previous week.
-#[must_use]
 pub fn daily_spike_rule() -> CostSpike {
     let day = Duration::from_secs(86_400);
     CostSpike::new(crate::alerts::MULTIPLIER_DEFAULT)
@@ -1572,7 +1587,7 @@ fn thousands(n: i64) -> String {
         out.push('-');
     }
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

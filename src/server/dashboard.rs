@@ -573,6 +573,48 @@ mod tests {
         assert_eq!(request_key(&h).as_deref(), Some("pk_3"));
     }
 
+    /// The router without a socket (`tower::ServiceExt::oneshot`); the real-socket tests are
+    /// in `tests/dashboard`.
+    #[tokio::test]
+    async fn the_router_refuses_without_a_key_and_serves_assets_with_a_strict_csp() {
+        use tower::ServiceExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(
+            super::super::store::SqliteStore::open_path(dir.path().join("peekr.db")).unwrap(),
+        );
+        let keys = Arc::new(super::super::auth::KeyStore::open(store.path()).unwrap());
+        let key = keys.create("p", KeyScope::Read).unwrap().secret;
+        let app = router(super::super::http_state(store, keys, Arc::default(), None));
+        let get = |uri: &str, key: Option<&str>| {
+            let mut req = axum::http::Request::get(uri);
+            if let Some(k) = key {
+                req = req.header("x-api-key", k);
+            }
+            req.body(axum::body::Body::empty()).unwrap()
+        };
+        let res = app
+            .clone()
+            .oneshot(get("/api/v1/dashboard", None))
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+        let res = app
+            .clone()
+            .oneshot(get("/api/v1/nope", Some(&key)))
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::NOT_FOUND);
+        let res = app
+            .clone()
+            .oneshot(get("/api/v1/whoami", Some(&key)))
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let res = app.oneshot(get("/assets/app.js", None)).await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(res.headers()[header::CONTENT_SECURITY_POLICY], CSP);
+    }
+
     #[test]
     fn html_is_escaped() {
         assert_eq!(

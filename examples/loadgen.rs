@@ -44,7 +44,7 @@ fn batch(client: u64, n: u64, size: u64, now_ns: u64) -> ExportTraceServiceReque
         let seq = (client << 40) | (n * size + i);
         // Five spans per trace: a root and four LLM calls under it.
         let trace = seq / 5;
-        let is_root = seq % 5 == 0;
+        let is_root = seq.is_multiple_of(5);
         let model = MODELS[(seq % MODELS.len() as u64) as usize];
         let mut attributes = vec![kv(
             "tenant.id",

@@ -501,10 +501,10 @@ pub fn extract<'a, A: Attributes + ?Sized + 'a>(
                         if tenant.is_none_or(|(p, _)| i <= p) {
                             tenant = Some((i, s));
                         }
-                    } else if let Some(i) = identity.session.iter().position(|k| k == key) {
-                        if session.is_none_or(|(p, _)| i <= p) {
-                            session = Some((i, s));
-                        }
+                    } else if let Some(i) = identity.session.iter().position(|k| k == key)
+                        && session.is_none_or(|(p, _)| i <= p)
+                    {
+                        session = Some((i, s));
                     }
                 }
             }

@@ -118,10 +118,10 @@ impl Index {
 
     fn lookup(&self, models: &[ModelPrice], name: &str, hint: Option<&str>) -> Option<usize> {
         let slot = self.by_name.get(name)?;
-        if let Some(h) = hint {
-            if let Some(&i) = slot.iter().find(|&&i| &*models[i].provider == h) {
-                return Some(i);
-            }
+        if let Some(h) = hint
+            && let Some(&i) = slot.iter().find(|&&i| &*models[i].provider == h)
+        {
+            return Some(i);
         }
         slot.first().copied()
     }
@@ -220,14 +220,14 @@ impl Index {
         // Bedrock: region prefix and revision suffix.
         let mut base = name;
         for region in BEDROCK_REGIONS {
-            if let Some(rest) = name.strip_prefix(region) {
-                if rest.contains('.') {
-                    base = rest;
-                    if let Some(i) = try_name(base) {
-                        return Some(i);
-                    }
-                    break;
+            if let Some(rest) = name.strip_prefix(region)
+                && rest.contains('.')
+            {
+                base = rest;
+                if let Some(i) = try_name(base) {
+                    return Some(i);
                 }
+                break;
             }
         }
         if let Some((head, rev)) = base.rsplit_once(':') {
@@ -237,10 +237,11 @@ impl Index {
                 }
                 base = head;
             }
-        } else if base.contains('.') && base.contains("-v") {
-            if let Some(i) = try_name(&format!("{base}:0")) {
-                return Some(i);
-            }
+        } else if base.contains('.')
+            && base.contains("-v")
+            && let Some(i) = try_name(&format!("{base}:0"))
+        {
+            return Some(i);
         }
         // Vertex `@` versions.
         if let Some((head, version)) = base.split_once('@') {
@@ -269,10 +270,10 @@ impl Index {
         }
         // Snapshot suffixes, one at a time.
         let mut current = base;
-        if current != name {
-            if let Some(i) = try_name(current) {
-                return Some(i);
-            }
+        if current != name
+            && let Some(i) = try_name(current)
+        {
+            return Some(i);
         }
         while let Some(shorter) = strip_snapshot_suffix(current) {
             if let Some(i) = try_name(shorter) {

@@ -195,8 +195,11 @@ pub struct PricingTable {
     index: matcher::Index,
     /// model string → [(provider hint, answer)]; keyed by `Box<str>` so a hit is a lookup
     /// by `&str` with no allocation.
-    cache: RwLock<HashMap<Box<str>, Vec<(Box<str>, Option<Resolved>)>>>,
+    cache: RwLock<ResolutionCache>,
 }
+
+/// Per model string, the answers for each provider hint seen with it.
+type ResolutionCache = HashMap<Box<str>, Vec<(Box<str>, Option<Resolved>)>>;
 
 impl Clone for PricingTable {
     fn clone(&self) -> Self {
@@ -419,23 +422,22 @@ impl PricingTable {
     #[must_use]
     pub fn resolve(&self, model: &str, provider: Option<&str>) -> Option<Resolved> {
         let provider = provider.unwrap_or("");
-        if let Ok(cache) = self.cache.read() {
-            if let Some(hit) = cache
+        if let Ok(cache) = self.cache.read()
+            && let Some(hit) = cache
                 .get(model)
                 .and_then(|v| v.iter().find(|(p, _)| &**p == provider))
-            {
-                return hit.1;
-            }
+        {
+            return hit.1;
         }
         let hint = (!provider.is_empty()).then_some(provider);
         let answer = self.index.resolve(&self.models, model, hint);
-        if let Ok(mut cache) = self.cache.write() {
-            if cache.len() < RESOLUTION_CACHE_CAPACITY {
-                cache
-                    .entry(Box::from(model))
-                    .or_default()
-                    .push((Box::from(provider), answer));
-            }
+        if let Ok(mut cache) = self.cache.write()
+            && cache.len() < RESOLUTION_CACHE_CAPACITY
+        {
+            cache
+                .entry(Box::from(model))
+                .or_default()
+                .push((Box::from(provider), answer));
         }
         answer
     }
@@ -473,15 +475,15 @@ impl PricingTable {
             prices = table::apply_variant(&prices, v);
         }
         let mut femto = table::cost_femto(req.usage, &prices);
-        if resolved.data_zone {
-            if let Some(ppm) = entry.data_zone_ppm {
-                let scale = |x: u128| (x * u128::from(ppm) + 500_000) / 1_000_000;
-                femto.input = scale(femto.input);
-                femto.cache_read = scale(femto.cache_read);
-                femto.cache_write = scale(femto.cache_write);
-                femto.output = scale(femto.output);
-                femto.other = scale(femto.other);
-            }
+        if resolved.data_zone
+            && let Some(ppm) = entry.data_zone_ppm
+        {
+            let scale = |x: u128| (x * u128::from(ppm) + 500_000) / 1_000_000;
+            femto.input = scale(femto.input);
+            femto.cache_read = scale(femto.cache_read);
+            femto.cache_write = scale(femto.cache_write);
+            femto.output = scale(femto.output);
+            femto.other = scale(femto.other);
         }
         Ok(Priced {
             model: entry.id.clone(),

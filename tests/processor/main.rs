@@ -47,12 +47,12 @@ pub(crate) fn test_table() -> Arc<PricingTable> {
 
 /// A provider whose spans are priced by `CostProcessor` and land in memory.
 pub(crate) struct Harness {
-    pub provider: SdkTracerProvider,
-    pub exporter: InMemorySpanExporter,
+    pub(crate) provider: SdkTracerProvider,
+    pub(crate) exporter: InMemorySpanExporter,
 }
 
 impl Harness {
-    pub fn new(table: Option<Arc<PricingTable>>, dialects: Dialects) -> Harness {
+    pub(crate) fn new(table: Option<Arc<PricingTable>>, dialects: Dialects) -> Harness {
         let exporter = InMemorySpanExporter::default();
         let mut b = CostProcessor::builder(SimpleSpanProcessor::new(exporter.clone()))
             .with_dialects(dialects);
@@ -65,12 +65,12 @@ impl Harness {
         Harness { provider, exporter }
     }
 
-    pub fn test() -> Harness {
+    pub(crate) fn test() -> Harness {
         Harness::new(Some(test_table()), Dialects::default())
     }
 
     /// Emits one root span with one child carrying `attrs`; returns (child, root) as exported.
-    pub fn one_call(&self, name: &str, attrs: Vec<KeyValue>) -> (SpanData, SpanData) {
+    pub(crate) fn one_call(&self, name: &str, attrs: Vec<KeyValue>) -> (SpanData, SpanData) {
         let tracer = self.provider.tracer("test");
         let root = tracer
             .span_builder("agent run")

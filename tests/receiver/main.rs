@@ -24,23 +24,24 @@ use tonic::transport::Channel;
 
 /// A receiver running in-process on 127.0.0.1.
 pub(crate) struct Running {
-    pub addr: SocketAddr,
-    pub store: Arc<SqliteStore>,
-    pub keys: Arc<KeyStore>,
-    pub stats: Arc<peekr::server::grpc::IngestStats>,
-    pub forwarder: Arc<std::sync::OnceLock<Arc<peekr::server::forward::Forwarder>>>,
-    pub dir: tempfile::TempDir,
+    pub(crate) addr: SocketAddr,
+    pub(crate) store: Arc<SqliteStore>,
+    pub(crate) keys: Arc<KeyStore>,
+    pub(crate) stats: Arc<peekr::server::grpc::IngestStats>,
+    pub(crate) forwarder: Arc<std::sync::OnceLock<Arc<peekr::server::forward::Forwarder>>>,
+    /// Keeps the data directory alive for the receiver's lifetime.
+    _dir: tempfile::TempDir,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<Result<(), peekr::server::ServeError>>>,
 }
 
 impl Running {
-    pub async fn start(config: impl FnOnce(&mut ReceiverConfig)) -> Running {
+    pub(crate) async fn start(config: impl FnOnce(&mut ReceiverConfig)) -> Running {
         Self::start_at(tempfile::tempdir().unwrap(), 0, config).await
     }
 
     /// Starts on `dir` and `port` (0: any free port).
-    pub async fn start_at(
+    pub(crate) async fn start_at(
         dir: tempfile::TempDir,
         port: u16,
         config: impl FnOnce(&mut ReceiverConfig),
@@ -69,27 +70,27 @@ impl Running {
             keys,
             stats,
             forwarder,
-            dir,
+            _dir: dir,
             stop: Some(tx),
             task: Some(task),
         }
     }
 
-    pub fn key(&self, project: &str) -> String {
+    pub(crate) fn key(&self, project: &str) -> String {
         self.keys.create(project, KeyScope::Ingest).unwrap().secret
     }
 
-    pub async fn client(&self) -> TraceServiceClient<Channel> {
+    pub(crate) async fn client(&self) -> TraceServiceClient<Channel> {
         TraceServiceClient::connect(format!("http://{}", self.addr))
             .await
             .unwrap()
     }
 
-    pub fn db(&self) -> PathBuf {
+    pub(crate) fn db(&self) -> PathBuf {
         self.store.path().to_path_buf()
     }
 
-    pub async fn stop(mut self) {
+    pub(crate) async fn stop(mut self) {
         if let Some(s) = self.stop.take() {
             let _ = s.send(());
         }

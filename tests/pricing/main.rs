@@ -7,4 +7,6 @@ mod crosscheck;
 mod loaders;
 mod matching;
 #[cfg(feature = "server")]
+mod cli;
+#[cfg(feature = "server")]
 mod cli_lib;

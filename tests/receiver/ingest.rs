@@ -376,3 +376,63 @@ async fn a_store_that_cannot_accept_answers_unavailable_so_exporters_retry() {
         1
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_changed_price_file_is_reloaded_and_a_bad_one_keeps_the_old_prices() {
+    let prices = tempfile::NamedTempFile::new().unwrap();
+    let write = |input: &str| {
+        std::fs::write(
+            prices.path(),
+            format!("[[model]]\nid = \"house-model\"\nprovider = \"acme\"\n[[model.price]]\ninput = {input}\noutput = 0\n"),
+        )
+        .unwrap();
+    };
+    write("1");
+    let path = prices.path().to_path_buf();
+    let r = Running::start(move |c| c.price_files = vec![path]).await;
+    let key = r.key("reload");
+    let mut client = r.client().await;
+    let mut n = 0u8;
+    let mut send_and_read = async |client: &mut TraceServiceClient<Channel>| {
+        n += 1;
+        let req = request(
+            "svc",
+            vec![span(
+                20,
+                n,
+                None,
+                "chat",
+                chat_attrs("house-model", 1_000_000, 0),
+            )],
+        );
+        client.export(with_key(req, &key)).await.unwrap();
+        let span_id = format!("{n:02x}").repeat(8);
+        sql(
+            &r.db(),
+            &format!("SELECT cost_usd FROM spans WHERE span_id = '{span_id}'"),
+        )[0][0]
+            .clone()
+    };
+    assert_eq!(send_and_read(&mut client).await, 1.0);
+    // A new price: picked up without a restart (the watcher polls every second).
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    write("3");
+    let mut cost = serde_json::Value::Null;
+    for _ in 0..50 {
+        cost = send_and_read(&mut client).await;
+        if cost == 3.0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(cost, 3.0);
+    // A broken file: the previous catalog stays in force.
+    std::fs::write(
+        prices.path(),
+        "[[model]]\nid = \"house-model\"\nprovider = \"acme\"\n[[model.price]]\ninput = -5\n",
+    )
+    .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(2_500)).await;
+    assert_eq!(send_and_read(&mut client).await, 3.0);
+    r.stop().await;
+}

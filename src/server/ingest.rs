@@ -200,35 +200,65 @@ fn out_to_proto(v: OutValue) -> Option<AnyValue> {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+    s
 }
 
-/// Converts an attribute value to JSON for the `attributes` column.
-fn to_json(v: Option<&AnyValue>) -> serde_json::Value {
-    use serde_json::Value as J;
-    match v.and_then(|v| v.value.as_ref()) {
-        Some(PValue::StringValue(s)) => J::String(s.clone()),
-        Some(PValue::BoolValue(b)) => J::Bool(*b),
-        Some(PValue::IntValue(i)) => J::from(*i),
-        Some(PValue::DoubleValue(d)) => serde_json::Number::from_f64(*d).map_or(J::Null, J::Number),
-        Some(PValue::ArrayValue(a)) => {
-            J::Array(a.values.iter().map(|v| to_json(Some(v))).collect())
+/// Span attributes serialized straight to a JSON object (no intermediate map): the
+/// `attributes` column. Of a duplicated key, the last occurrence is kept, as everywhere else.
+struct JsonAttrs<'a>(&'a [PKeyValue]);
+
+impl serde::Serialize for JsonAttrs<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        for (i, kv) in self.0.iter().enumerate() {
+            if self.0[i + 1..].iter().any(|later| later.key == kv.key) {
+                continue;
+            }
+            map.serialize_entry(&kv.key, &JsonValue(kv.value.as_ref()))?;
         }
-        Some(PValue::KvlistValue(kv)) => J::Object(
-            kv.values
-                .iter()
-                .map(|kv| (kv.key.clone(), to_json(kv.value.as_ref())))
-                .collect(),
-        ),
-        Some(PValue::BytesValue(b)) => J::String(hex(b)),
-        // Dictionary-encoded strings (profiles) never appear on trace spans.
-        Some(PValue::StringValueStrindex(_)) | None => J::Null,
+        map.end()
+    }
+}
+
+/// One attribute value as JSON: scalars as themselves, arrays and maps nested, bytes as hex.
+struct JsonValue<'a>(Option<&'a AnyValue>);
+
+impl serde::Serialize for JsonValue<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        match self.0.and_then(|v| v.value.as_ref()) {
+            Some(PValue::StringValue(s)) => serializer.serialize_str(s),
+            Some(PValue::BoolValue(b)) => serializer.serialize_bool(*b),
+            Some(PValue::IntValue(i)) => serializer.serialize_i64(*i),
+            Some(PValue::DoubleValue(d)) if d.is_finite() => serializer.serialize_f64(*d),
+            Some(PValue::ArrayValue(a)) => {
+                let mut seq = serializer.serialize_seq(Some(a.values.len()))?;
+                for v in &a.values {
+                    seq.serialize_element(&JsonValue(Some(v)))?;
+                }
+                seq.end()
+            }
+            Some(PValue::KvlistValue(kv)) => {
+                let mut map = serializer.serialize_map(Some(kv.values.len()))?;
+                for e in &kv.values {
+                    map.serialize_entry(&e.key, &JsonValue(e.value.as_ref()))?;
+                }
+                map.end()
+            }
+            Some(PValue::BytesValue(b)) => serializer.serialize_str(&hex(b)),
+            // NaN and infinities have no JSON form; dictionary-encoded strings (profiles) never
+            // appear on trace spans.
+            Some(PValue::DoubleValue(_) | PValue::StringValueStrindex(_)) | None => {
+                serializer.serialize_unit()
+            }
+        }
     }
 }
 
@@ -394,12 +424,8 @@ impl Ingestor {
                 root,
             });
         }
-        let json: serde_json::Map<String, serde_json::Value> = span
-            .attributes
-            .iter()
-            .map(|kv| (kv.key.clone(), to_json(kv.value.as_ref())))
-            .collect();
-        record.attributes = serde_json::Value::Object(json).to_string();
+        record.attributes =
+            serde_json::to_string(&JsonAttrs(&span.attributes)).unwrap_or_else(|_| "{}".to_owned());
         record
     }
 }

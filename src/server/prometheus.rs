@@ -319,7 +319,19 @@ impl Default for ReceiverMetrics {
 }
 
 fn label(key: &str, value: &str) -> (String, String) {
-    (sanitize_name(key), value.to_owned())
+    // The keys used per span are known: skip sanitizing them character by character (this
+    // runs for every ingested LLM span).
+    let known = match key {
+        "project" => "project",
+        sc::GEN_AI_OPERATION_NAME => "gen_ai_operation_name",
+        sc::GEN_AI_PROVIDER_NAME => "gen_ai_provider_name",
+        sc::GEN_AI_REQUEST_MODEL => "gen_ai_request_model",
+        sc::TENANT_ID => "tenant_id",
+        sc::PEEKR_COST_STATUS => "peekr_cost_status",
+        m::GEN_AI_TOKEN_TYPE => "gen_ai_token_type",
+        _ => return (sanitize_name(key), value.to_owned()),
+    };
+    (known.to_owned(), value.to_owned())
 }
 
 impl ReceiverMetrics {

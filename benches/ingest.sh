@@ -15,7 +15,11 @@ trap 'kill $pid 2>/dev/null; rm -rf "$dir"' EXIT
 for _ in $(seq 100); do (echo > /dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
 peak=0
 ( while kill -0 $pid 2>/dev/null; do r=$(awk '/VmRSS/{print $2}' /proc/$pid/status 2>/dev/null || echo 0); echo "$r"; sleep 0.5; done ) > "$dir/rss.log" &
-target/release/examples/loadgen --endpoint http://127.0.0.1:$port --key "$key" --spans "$SPANS" --batch "$BATCH" --clients "$CLIENTS"
+cpu0=$(awk '{print $14 + $15}' /proc/$pid/stat)
+/usr/bin/time -f "loadgen CPU: %U s user + %S s system, %e s wall" \
+  target/release/examples/loadgen --endpoint http://127.0.0.1:$port --key "$key" --spans "$SPANS" --batch "$BATCH" --clients "$CLIENTS"
+cpu1=$(awk '{print $14 + $15}' /proc/$pid/stat)
+echo "server CPU during the load: $(( (cpu1 - cpu0) / $(getconf CLK_TCK) )) s (user + system)"
 echo "server peak RSS (VmHWM): $(awk '/VmHWM/{print $2/1024 " MiB"}' /proc/$pid/status)"
 echo "server RSS now (VmRSS):  $(awk '/VmRSS/{print $2/1024 " MiB"}' /proc/$pid/status)"
 echo "RSS samples (MiB, every 0.5 s): $(awk '{printf "%d ", $1/1024}' "$dir/rss.log")"

@@ -11,8 +11,10 @@ use std::borrow::Cow;
 use std::hint::black_box;
 use std::time::{Duration, SystemTime};
 
-use criterion::{criterion_group, criterion_main, Criterion};
-use opentelemetry::trace::{SpanContext, SpanId, SpanKind, Status, TraceFlags, TraceId, TraceState};
+use criterion::{Criterion, criterion_group, criterion_main};
+use opentelemetry::trace::{
+    SpanContext, SpanId, SpanKind, Status, TraceFlags, TraceId, TraceState,
+};
 use opentelemetry::{Context, InstrumentationScope, KeyValue};
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{Span, SpanData, SpanEvents, SpanLinks, SpanProcessor};
@@ -93,8 +95,12 @@ fn on_end(c: &mut Criterion) {
     let peekr = CostProcessor::new(Noop);
     let mut g = c.benchmark_group("on_end");
     for (label, data) in [("genai", genai_span()), ("non_genai", plain_span())] {
-        g.bench_function(format!("{label}/without_peekr"), |b| b.iter(|| baseline.on_end(black_box(data.clone()))));
-        g.bench_function(format!("{label}/with_peekr"), |b| b.iter(|| peekr.on_end(black_box(data.clone()))));
+        g.bench_function(format!("{label}/without_peekr"), |b| {
+            b.iter(|| baseline.on_end(black_box(data.clone())))
+        });
+        g.bench_function(format!("{label}/with_peekr"), |b| {
+            b.iter(|| peekr.on_end(black_box(data.clone())))
+        });
     }
     g.finish();
 }
@@ -103,14 +109,28 @@ fn pricing(c: &mut Criterion) {
     use peekr::pricing::{PriceRequest, PricingTable};
     use peekr::usage::Usage;
     let table = PricingTable::builtin();
-    let usage = Usage { input: 1_842, output: 311, cache_read: 1_024, ..Usage::default() };
+    let usage = Usage {
+        input: 1_842,
+        output: 311,
+        cache_read: 1_024,
+        ..Usage::default()
+    };
     let mut g = c.benchmark_group("pricing");
-    g.bench_function("resolve_cached/gpt-4o-mini-2024-07-18", |b| b.iter(|| table.resolve(black_box("gpt-4o-mini-2024-07-18"), Some("openai"))));
-    g.bench_function("price/gpt-4o-mini", |b| b.iter(|| table.price(black_box(&PriceRequest::new("gpt-4o-mini", &usage)))));
+    g.bench_function("resolve_cached/gpt-4o-mini-2024-07-18", |b| {
+        b.iter(|| table.resolve(black_box("gpt-4o-mini-2024-07-18"), Some("openai")))
+    });
+    g.bench_function("price/gpt-4o-mini", |b| {
+        b.iter(|| table.price(black_box(&PriceRequest::new("gpt-4o-mini", &usage))))
+    });
     g.bench_function("resolve_uncached/bedrock-region-id", |b| {
         b.iter_batched(
             || PricingTable::clone(&table),
-            |t| t.resolve(black_box("us.anthropic.claude-3-5-sonnet-20240620-v1:0"), None),
+            |t| {
+                t.resolve(
+                    black_box("us.anthropic.claude-3-5-sonnet-20240620-v1:0"),
+                    None,
+                )
+            },
             criterion::BatchSize::LargeInput,
         );
     });

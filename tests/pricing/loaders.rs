@@ -60,10 +60,11 @@ fn genai_prices_figures_are_carried_exactly() {
             .unwrap_or_else(|| panic!("{p}/{id} missing; diags: {diags:?}"))
     };
     // Provider ids mapped to Peekr's.
-    assert!(raw
-        .provider
-        .iter()
-        .any(|p| p.id == "aws-bedrock" && p.aliases == ["aws"]));
+    assert!(
+        raw.provider
+            .iter()
+            .any(|p| p.id == "aws-bedrock" && p.aliases == ["aws"])
+    );
     assert!(raw.provider.iter().any(|p| p.id == "xai"));
     // o3: a dated history (constraint.start_date).
     let o3 = find("openai", "o3");
@@ -102,10 +103,11 @@ fn genai_prices_figures_are_carried_exactly() {
 fn genai_prices_skips_what_it_cannot_represent_with_a_diagnostic_each() {
     let (raw, diags) = external::raw_from_genai_prices_json(GENAI).expect("parses");
     // DeepSeek's off-peak prices are time-of-day constraints.
-    assert!(!raw
-        .model
-        .iter()
-        .any(|m| m.provider == "deepseek" && m.id == "deepseek-chat"));
+    assert!(
+        !raw.model
+            .iter()
+            .any(|m| m.provider == "deepseek" && m.id == "deepseek-chat")
+    );
     assert!(
         diags.iter().any(
             |d| d.starts_with("deepseek/deepseek-chat: price constraint `end_time`")
@@ -370,7 +372,9 @@ output = 2
 
 #[test]
 fn lossy_parse_keeps_good_entries_and_reports_bad_ones() {
-    let text = format!("{GOOD}\n[[model]]\nid = \"broken\"\nprovider = \"acme\"\n[[model.price]]\ninput = -1\noutput = 2\n");
+    let text = format!(
+        "{GOOD}\n[[model]]\nid = \"broken\"\nprovider = \"acme\"\n[[model.price]]\ninput = -1\noutput = 2\n"
+    );
     let (table, diags) = PricingTable::from_toml_str_lossy(&text, "acme.toml");
     assert_eq!(table.models().len(), 1);
     assert_eq!(diags.len(), 1);

@@ -3,10 +3,10 @@
 
 mod accuracy;
 mod catalog;
-mod crosscheck;
-mod loaders;
-mod matching;
 #[cfg(feature = "server")]
 mod cli;
 #[cfg(feature = "server")]
 mod cli_lib;
+mod crosscheck;
+mod loaders;
+mod matching;

@@ -1628,6 +1628,44 @@ pub fn render_insights(project: &str, window: Window, insights: &[Insight]) -> S
     out
 }
 
+/// `peekr report --insights`: the insights over `options.days` days for `options.project`
+/// (default: the store's only project), as text, or as a JSON array with `options.json`.
+pub fn insights_report(
+    store: &dyn Store,
+    options: &super::report::ReportOptions,
+) -> Result<String, super::report::ReportError> {
+    use super::report::ReportError;
+    if options.days == 0 || options.days > super::store::MAX_WINDOW_DAYS {
+        return Err(ReportError::InvalidDays(options.days));
+    }
+    let project = match &options.project {
+        Some(project) => project.clone(),
+        None => {
+            let mut projects = store.projects()?;
+            match projects.len() {
+                0 => return Err(ReportError::NoProjects),
+                1 => projects.remove(0),
+                _ => return Err(ReportError::ChooseProject(projects)),
+            }
+        }
+    };
+    let query = Query {
+        window: Window::ending(options.today.unwrap_or_else(today_utc), options.days),
+        filter: SpanFilter::default(),
+    };
+    let list = insights(store, &project, &query).map_err(|e| match e {
+        QueryError::Store(e) => ReportError::Store(e),
+        _ => ReportError::InvalidDays(options.days),
+    })?;
+    if options.json {
+        let mut json = serde_json::to_string_pretty(&list).map_err(ReportError::Json)?;
+        json.push('\n');
+        Ok(json)
+    } else {
+        Ok(render_insights(&project, query.window, &list))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1699,43 +1737,5 @@ mod tests {
             day_of_ns(86_400 * 1_000_000_000 * 365 - 1).to_string(),
             "1970-12-31"
         );
-    }
-}
-
-/// `peekr report --insights`: the insights over `options.days` days for `options.project`
-/// (default: the store's only project), as text, or as a JSON array with `options.json`.
-pub fn insights_report(
-    store: &dyn Store,
-    options: &super::report::ReportOptions,
-) -> Result<String, super::report::ReportError> {
-    use super::report::ReportError;
-    if options.days == 0 || options.days > super::store::MAX_WINDOW_DAYS {
-        return Err(ReportError::InvalidDays(options.days));
-    }
-    let project = match &options.project {
-        Some(project) => project.clone(),
-        None => {
-            let mut projects = store.projects()?;
-            match projects.len() {
-                0 => return Err(ReportError::NoProjects),
-                1 => projects.remove(0),
-                _ => return Err(ReportError::ChooseProject(projects)),
-            }
-        }
-    };
-    let query = Query {
-        window: Window::ending(options.today.unwrap_or_else(today_utc), options.days),
-        filter: SpanFilter::default(),
-    };
-    let list = insights(store, &project, &query).map_err(|e| match e {
-        QueryError::Store(e) => ReportError::Store(e),
-        _ => ReportError::InvalidDays(options.days),
-    })?;
-    if options.json {
-        let mut json = serde_json::to_string_pretty(&list).map_err(ReportError::Json)?;
-        json.push('\n');
-        Ok(json)
-    } else {
-        Ok(render_insights(&project, query.window, &list))
     }
 }

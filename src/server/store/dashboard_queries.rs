@@ -17,10 +17,11 @@
 
 use std::collections::HashMap;
 
+use rusqlite::Connection;
 use rusqlite::types::ToSql;
-use rusqlite::{Connection, Row};
 use serde::Serialize;
 
+use super::query::trace_summary;
 use super::schema::{NANOS_PER_DAY, date_from_days, days_from_date};
 use super::{DayCost, StoreError, TraceSummary, Window, display, per_query};
 
@@ -463,26 +464,6 @@ pub(super) fn top_traces_filtered(
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(binds.for_sql(&sql).as_slice(), trace_summary)?;
     Ok(rows.collect::<Result<_, _>>()?)
-}
-
-fn trace_summary(row: &Row<'_>) -> rusqlite::Result<TraceSummary> {
-    let day: Option<String> = row.get(1)?;
-    Ok(TraceSummary {
-        trace_id: row.get(0)?,
-        day: day.and_then(|day| day.parse().ok()),
-        root_name: row.get(2)?,
-        service: row.get(3)?,
-        start_time_ns: row.get(4)?,
-        end_time_ns: row.get(5)?,
-        cost_nanos: row.get(6)?,
-        llm_calls: row.get(7)?,
-        tokens_input: row.get(8)?,
-        tokens_output: row.get(9)?,
-        spans: row.get(10)?,
-        errors: row.get(11)?,
-        tenant_id: row.get(12)?,
-        session_id: row.get(13)?,
-    })
 }
 
 pub(super) fn session_turns(

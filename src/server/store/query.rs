@@ -149,7 +149,8 @@ pub(super) fn top_traces(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-fn trace_summary(row: &Row<'_>) -> rusqlite::Result<TraceSummary> {
+/// Reads a [`TraceSummary`] from the 14 `traces` columns every trace query selects, in order.
+pub(super) fn trace_summary(row: &Row<'_>) -> rusqlite::Result<TraceSummary> {
     let day: Option<String> = row.get(1)?;
     Ok(TraceSummary {
         trace_id: row.get(0)?,

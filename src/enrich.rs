@@ -135,6 +135,10 @@ impl Enrichment {
 /// Whether an attribute key is one Peekr writes on priced spans (and so replaces).
 #[must_use]
 pub fn is_written_key(key: &str) -> bool {
+    // Every written key starts with `p`, `g`, `l` or `o`: one byte rules out most others.
+    if !matches!(key.as_bytes().first(), Some(b'p' | b'g' | b'l' | b'o')) {
+        return false;
+    }
     key.starts_with("peekr.cost.")
         || key.starts_with("peekr.pricing.")
         || key.starts_with("peekr.trace.")

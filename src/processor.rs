@@ -111,86 +111,94 @@ fn to_value(v: OutValue) -> Value {
 impl Core {
     /// Enriches one span in place. Shared by the processor and the exporter wrapper.
     fn enrich(&self, span: &mut SpanData) {
-        let facts = extract(&span.attributes[..], &self.identity);
-        let end = unix_secs(span.end_time);
-        let trace = u128::from_be_bytes(span.span_context.trace_id().to_bytes());
-        let enrichment = self.enricher.enrich(&facts, &span.name, end);
         let local_root = span.parent_span_id == SpanId::INVALID || span.parent_span_is_remote;
-        if enrichment.is_none() && !local_root {
-            // The common case for non-GenAI spans: nothing to write, nothing to allocate.
-            return;
-        }
-        // `facts` borrows the attributes we are about to extend; keep what root observers need.
-        let tenant = if local_root && !self.observers.is_empty() {
-            facts.tenant.map(str::to_owned)
-        } else {
-            None
-        };
-        let mut writes: Vec<KeyValue> = Vec::with_capacity(12);
-        if let Some(e) = &enrichment {
-            for o in &self.observers {
-                o.on_llm_span(&LlmSpanFacts {
-                    enrichment: e,
-                    model: e.priced.as_ref().map(|p| &*p.model).or(facts.model()),
-                    operation: facts.operation,
-                    provider: facts.provider,
-                    tenant: facts.tenant,
-                });
+        let trace = u128::from_be_bytes(span.span_context.trace_id().to_bytes());
+        // Phase 1, reading: `facts` borrows the span's attributes, so everything the write
+        // phase needs is taken out of it here (the enrichment owns its strings).
+        let (enrichment, root_tenant) = {
+            let facts = extract(&span.attributes[..], &self.identity);
+            let enrichment = self
+                .enricher
+                .enrich(&facts, &span.name, unix_secs(span.end_time));
+            if enrichment.is_none() && !local_root {
+                // The common case for non-GenAI spans: nothing to write, nothing to allocate.
+                return;
             }
-            self.rollup.add(
-                trace,
-                &TraceTotals {
-                    cost: e.total.unwrap_or_default(),
-                    llm_calls: 1,
-                    input_tokens: e.usage.input,
-                    output_tokens: e.usage.output,
-                    unpriced_calls: u64::from(matches!(
-                        e.status,
-                        CostStatus::UnpricedModel | CostStatus::InvalidUsage | CostStatus::NoUsage
-                    )),
-                },
-            );
+            if let Some(e) = &enrichment {
+                for o in &self.observers {
+                    o.on_llm_span(&LlmSpanFacts {
+                        enrichment: e,
+                        model: e.priced.as_ref().map(|p| &*p.model).or(facts.model()),
+                        operation: facts.operation,
+                        provider: facts.provider,
+                        tenant: facts.tenant,
+                    });
+                }
+                self.rollup.add(
+                    trace,
+                    &TraceTotals {
+                        cost: e.total.unwrap_or_default(),
+                        llm_calls: 1,
+                        input_tokens: e.usage.input,
+                        output_tokens: e.usage.output,
+                        unpriced_calls: u64::from(matches!(
+                            e.status,
+                            CostStatus::UnpricedModel
+                                | CostStatus::InvalidUsage
+                                | CostStatus::NoUsage
+                        )),
+                    },
+                );
+            }
+            let root_tenant = if local_root && !self.observers.is_empty() {
+                facts.tenant.map(str::to_owned)
+            } else {
+                None
+            };
+            (enrichment, root_tenant)
+        };
+        // Phase 2, writing straight into the span: replace, never duplicate, any value a
+        // previous hop wrote under our keys.
+        let replacing_cost = enrichment
+            .as_ref()
+            .is_some_and(|e| e.status == CostStatus::Priced);
+        let attrs = &mut span.attributes;
+        attrs.retain(|kv| {
+            let k = kv.key.as_str();
+            !(is_written_key(k) || (replacing_cost && k == sc::GEN_AI_USAGE_COST))
+        });
+        attrs.reserve(if local_root { 16 } else { 11 });
+        if let Some(e) = &enrichment {
             e.attributes(self.dialects, |k, v| {
-                writes.push(KeyValue::new(k, to_value(v)))
+                attrs.push(KeyValue::new(k, to_value(v)))
             });
         }
         if local_root {
             let totals = self.rollup.take(trace).unwrap_or_default();
-            writes.push(KeyValue::new(
+            let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+            attrs.push(KeyValue::new(
                 sc::PEEKR_TRACE_COST,
                 totals.cost.as_usd_f64(),
             ));
-            writes.push(KeyValue::new(
+            attrs.push(KeyValue::new(
                 sc::PEEKR_TRACE_LLM_CALLS,
-                i64::try_from(totals.llm_calls).unwrap_or(i64::MAX),
+                count(totals.llm_calls),
             ));
-            writes.push(KeyValue::new(
+            attrs.push(KeyValue::new(
                 sc::PEEKR_TRACE_INPUT_TOKENS,
-                i64::try_from(totals.input_tokens).unwrap_or(i64::MAX),
+                count(totals.input_tokens),
             ));
-            writes.push(KeyValue::new(
+            attrs.push(KeyValue::new(
                 sc::PEEKR_TRACE_OUTPUT_TOKENS,
-                i64::try_from(totals.output_tokens).unwrap_or(i64::MAX),
+                count(totals.output_tokens),
             ));
-            writes.push(KeyValue::new(
+            attrs.push(KeyValue::new(
                 sc::PEEKR_TRACE_UNPRICED_CALLS,
-                i64::try_from(totals.unpriced_calls).unwrap_or(i64::MAX),
+                count(totals.unpriced_calls),
             ));
             for o in &self.observers {
-                o.on_root_span(&totals, tenant.as_deref(), span.end_time);
+                o.on_root_span(&totals, root_tenant.as_deref(), span.end_time);
             }
-        }
-        if !writes.is_empty() {
-            // Replace, never duplicate: drop any value a previous hop wrote under our keys.
-            let replacing_cost = enrichment
-                .as_ref()
-                .is_some_and(|e| e.status == CostStatus::Priced);
-            span.attributes.retain(|kv| {
-                let k = kv.key.as_str();
-                !(is_written_key(k) || (replacing_cost && k == sc::GEN_AI_USAGE_COST))
-            });
-            span.attributes.reserve(writes.len());
-            span.attributes.extend(writes);
         }
     }
 

@@ -325,6 +325,13 @@ fn classify(key: &str) -> Option<(bool, usize, u8)> {
     // Every key read here starts with one of a few namespaces. Checking the namespace first
     // keeps non-GenAI spans cheap and shortens the chains of comparisons a `match` on strings
     // compiles to (see BENCHMARKS.md, `on_end/non_genai`).
+    // First a single byte: most keys of non-GenAI spans (`http.*`, `db.*`, `server.*`) stop here.
+    if !matches!(
+        key.as_bytes().first(),
+        Some(b'g' | b'l' | b'a' | b'o' | b'p')
+    ) {
+        return None;
+    }
     let hit = if key.starts_with("gen_ai.usage.") {
         match key {
             sc::GEN_AI_USAGE_INPUT_TOKENS => (true, INPUT, 0),
@@ -474,6 +481,18 @@ pub fn extract<'a, A: Attributes + ?Sized + 'a>(
     let mut provided_cost = None;
     let mut any_genai = false;
 
+    // First bytes of the identity keys, so most attributes skip the string comparisons.
+    let mut id_first = [0u128; 2];
+    for k in identity.tenant.iter().chain(&identity.session) {
+        if let Some(&b) = k.as_bytes().first() {
+            id_first[usize::from(b >> 7)] |= 1u128 << (b & 0x7f);
+        }
+    }
+    let maybe_identity = |key: &str| {
+        key.as_bytes()
+            .first()
+            .is_some_and(|&b| id_first[usize::from(b >> 7)] & (1u128 << (b & 0x7f)) != 0)
+    };
     attrs.for_each_attr(|key, value| {
         if let Some((numeric, slot, prio)) = classify(key) {
             any_genai = true;
@@ -496,7 +515,9 @@ pub fn extract<'a, A: Attributes + ?Sized + 'a>(
                 provided_cost = parse_cost(value);
             }
             _ => {
-                if let AttrValue::Str(s) = value {
+                if let AttrValue::Str(s) = value
+                    && maybe_identity(key)
+                {
                     if let Some(i) = identity.tenant.iter().position(|k| k == key) {
                         if tenant.is_none_or(|(p, _)| i <= p) {
                             tenant = Some((i, s));

@@ -199,7 +199,31 @@ pub struct PricingTable {
 }
 
 /// Per model string, the answers for each provider hint seen with it.
-type ResolutionCache = HashMap<Box<str>, Vec<(Box<str>, Option<Resolved>)>>;
+type ResolutionCache =
+    HashMap<Box<str>, Vec<(Box<str>, Option<Resolved>)>, std::hash::BuildHasherDefault<Fnv1a>>;
+
+/// FNV-1a: model names are short, trusted-enough keys (the cache is bounded by
+/// [`RESOLUTION_CACHE_CAPACITY`]), and SipHash's DoS resistance costs tens of nanoseconds per
+/// span on the hot path.
+#[derive(Debug, Clone, Copy)]
+struct Fnv1a(u64);
+
+impl Default for Fnv1a {
+    fn default() -> Self {
+        Fnv1a(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for Fnv1a {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
 
 impl Clone for PricingTable {
     fn clone(&self) -> Self {

@@ -43,6 +43,13 @@ impl Nanos {
     /// Rounds an amount in femto-USD (1e-15) half-up to nano-USD, saturating.
     #[must_use]
     pub(crate) fn from_femto(femto: u128) -> Nanos {
+        // Below $18,000 a call's femto-USD fit in a u64, whose division is several times
+        // cheaper than u128's software division; this runs five times per priced span.
+        if let Ok(small) = u64::try_from(femto)
+            && let Some(rounded) = small.checked_add(500_000)
+        {
+            return Nanos(i64::try_from(rounded / 1_000_000).unwrap_or(i64::MAX));
+        }
         let nanos = (femto + FEMTO_PER_NANO / 2) / FEMTO_PER_NANO;
         Nanos(i64::try_from(nanos).unwrap_or(i64::MAX))
     }

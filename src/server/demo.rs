@@ -4,7 +4,9 @@
 //!
 //! The story the data tells (days counted back from today):
 //! - a steady agent: embeddings → plan (`gpt-4o-mini`) → 0–2 tool calls → answer
-//!   (`gpt-4o-mini`), five tenants of different sizes, multi-turn sessions;
+//!   (`gpt-4o-mini`), five tenants of different sizes, multi-turn sessions; the planning call
+//!   is named `openai.chat.completions`, as OpenLLMetry-style instrumentations name theirs, so
+//!   the sessions query of DESIGN.md §6 has rows to show;
 //! - **prompt bloat** from 20 to 14 days ago: a release stops truncating conversation history,
 //!   so input tokens grow turn over turn within each session, then a fix lands;
 //! - a **model switch** 7 days ago: the answer step moves to `gpt-4o`, and cost per query
@@ -290,7 +292,7 @@ fn one_query(
         call(
             rng,
             &mut t_ms,
-            "chat gpt-4o-mini",
+            "openai.chat.completions",
             "chat",
             "gpt-4o-mini",
             plan_in,
@@ -306,7 +308,7 @@ fn one_query(
     call(
         rng,
         &mut t_ms,
-        "chat gpt-4o-mini",
+        "openai.chat.completions",
         "chat",
         "gpt-4o-mini",
         plan_in,

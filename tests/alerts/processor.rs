@@ -136,6 +136,10 @@ fn a_full_queue_never_blocks_the_span_path_and_counts_drops() {
     // A baseline query, then a later one at the same cost: the evaluation fires (1.0×) and
     // the sink blocks the evaluator thread.
     query(&tracer, start(), Nanos(1_000), "acme");
+    // Let the evaluator record the baseline at the start time before the clock moves: a
+    // delayed evaluator thread would otherwise take both queries in one evaluation an hour
+    // later, see no baseline, and never fire (seen under load in CI).
+    assert!(observer.flush());
     clock.set(start() + Duration::from_secs(3600));
     query(
         &tracer,

@@ -55,9 +55,11 @@ async fn kill_dash_nine_loses_no_acknowledged_span() {
 
     // Two concurrent senders; each records the batches the server acknowledged.
     let mut senders = Vec::new();
+    let acks = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     for sender in 0..2u8 {
         let mut client = client.clone();
         let key = key.clone();
+        let acks = acks.clone();
         senders.push(tokio::spawn(async move {
             let mut acked: Vec<u8> = Vec::new();
             for n in 0..250u8 {
@@ -74,14 +76,24 @@ async fn kill_dash_nine_loses_no_acknowledged_span() {
                     })
                     .collect();
                 match client.export(with_key(request("crash", spans), &key)).await {
-                    Ok(_) => acked.push(n),
+                    Ok(_) => {
+                        acked.push(n);
+                        acks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
                     Err(_) => break,
                 }
             }
             (sender, acked)
         }));
     }
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    // Kill mid-ingest: once a few batches are acknowledged (however slow the machine is), while
+    // the senders keep going.
+    for _ in 0..1_200 {
+        if acks.load(std::sync::atomic::Ordering::Relaxed) >= 6 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     let mut acknowledged = 0;

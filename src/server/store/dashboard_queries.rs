@@ -21,9 +21,9 @@ use rusqlite::Connection;
 use rusqlite::types::ToSql;
 use serde::Serialize;
 
-use super::query::trace_summary;
+use super::query::{day_series, trace_summary};
 use super::schema::{NANOS_PER_DAY, date_from_days, days_from_date};
-use super::{DayCost, StoreError, TraceSummary, Window, display, per_query};
+use super::{DayCost, StoreError, TraceSummary, Window, display};
 
 /// Most distinct values [`SqliteStore::filter_values`](super::SqliteStore) returns per column.
 pub const MAX_FILTER_VALUES: usize = 200;
@@ -326,22 +326,7 @@ pub(super) fn cost_per_query_filtered(
             }
         }
     }
-    Ok(window
-        .iter_days()
-        .map(|day| {
-            let [queries, cost_nanos, llm_calls, tokens_input, tokens_output] =
-                by_day.get(&day.to_string()).copied().unwrap_or_default();
-            DayCost {
-                day,
-                queries,
-                cost_nanos,
-                cost_per_query_nanos: per_query(cost_nanos, queries),
-                llm_calls,
-                tokens_input,
-                tokens_output,
-            }
-        })
-        .collect())
+    Ok(day_series(window, &by_day))
 }
 
 pub(super) fn span_rollup(

@@ -49,7 +49,14 @@ pub(super) fn cost_per_query(
         },
     )?;
     let by_day: HashMap<String, [i64; 5]> = rows.collect::<Result<_, _>>()?;
-    Ok(window
+    Ok(day_series(window, &by_day))
+}
+
+/// One [`DayCost`] per day of `window`, from per-day sums keyed by `YYYY-MM-DD`
+/// (`[queries, cost_nanos, llm_calls, tokens_input, tokens_output]`); days without a row are
+/// zero.
+pub(super) fn day_series(window: Window, by_day: &HashMap<String, [i64; 5]>) -> Vec<DayCost> {
+    window
         .iter_days()
         .map(|day| {
             let [queries, cost_nanos, llm_calls, tokens_input, tokens_output] =
@@ -64,7 +71,7 @@ pub(super) fn cost_per_query(
                 tokens_output,
             }
         })
-        .collect())
+        .collect()
 }
 
 pub(super) fn breakdown(
